@@ -1,0 +1,1 @@
+"""Streamlit app. Pages only render: state → query/core → draw."""

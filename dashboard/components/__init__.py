@@ -1,0 +1,1 @@
+"""Shared pieces imported by every page: data access, map builders, offline assets."""

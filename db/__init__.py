@@ -1,0 +1,1 @@
+"""Database layer: engine/session, typed models, scope-aware queries, Alembic migrations."""

@@ -1,0 +1,17 @@
+"""Domain errors of the database layer (all ValueError subclasses, messages say the fix)."""
+
+from __future__ import annotations
+
+__all__ = ["DatabaseNotConfiguredError", "UnsafeDatabaseRoleError", "InvalidScopeError"]
+
+
+class DatabaseNotConfiguredError(ValueError):
+    """No database URL was given."""
+
+
+class UnsafeDatabaseRoleError(ValueError):
+    """The dashboard was pointed at a role that would bypass row-level security."""
+
+
+class InvalidScopeError(ValueError):
+    """A scope was empty or held a code that cannot be a region code."""

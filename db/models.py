@@ -1,0 +1,220 @@
+"""SQLAlchemy 2 typed models with GeoAlchemy2 geometry columns (SRID: geo.crs.STORAGE_SRID).
+
+Row-level security: every table holding enterprise, hazard, inspection, staff or grade rows has
+a ``region_path`` (the codes of the region units the row belongs to, district first) and a
+policy comparing it with the transaction's scope (see db/scope.py and the migrations). Unit
+boundaries and names are not secret and carry no policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.crs import STORAGE_SRID
+
+__all__ = [
+    "Base",
+    "BoundarySet",
+    "RegionUnit",
+    "ContextArea",
+    "Enterprise",
+    "Hazard",
+    "LoadAudit",
+    "SCOPED_TABLES",
+]
+
+TextArray = ARRAY(Text)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB}
+
+
+def _created() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BoundarySet(Base):
+    """One version of a district's grid (all its tiers), identified by its code year."""
+
+    __tablename__ = "boundary_set"
+    __table_args__ = (
+        UniqueConstraint("district_code", "code_year", name="uq_boundary_set_district_year"),
+        # At most one current set per district.
+        Index(
+            "uq_boundary_set_current",
+            "district_code",
+            unique=True,
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(40))
+    code_year: Mapped[int] = mapped_column(SmallInteger)
+    is_current: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    source_file: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = _created()
+
+
+class RegionUnit(Base):
+    """A unit of the grid: tier 1 区/县, 2 乡镇/街道, 3 社区/村, 4 网格 (DOMAIN.md §1)."""
+
+    __tablename__ = "region_unit"
+    __table_args__ = (
+        UniqueConstraint("boundary_set_id", "code", name="uq_region_unit_set_code"),
+        CheckConstraint("tier BETWEEN 1 AND 4", name="ck_region_unit_tier"),
+        CheckConstraint("path[cardinality(path)] = code", name="ck_region_unit_path_ends_in_code"),
+        Index("ix_region_unit_geom", "geom", postgresql_using="gist"),
+        Index("ix_region_unit_path", "path", postgresql_using="gin"),
+        Index("ix_region_unit_set_tier", "boundary_set_id", "tier"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_set.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    tier: Mapped[int] = mapped_column(SmallInteger)
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    # Codes of all ancestors and the unit itself, district first: roll-ups and scopes use this,
+    # never code prefixes (a bureau's own codes may not nest by prefix).
+    path: Mapped[list[str]] = mapped_column(TextArray)
+    code_year: Mapped[int] = mapped_column(SmallInteger)
+    area_m2: Mapped[float] = mapped_column(Double)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False))
+
+
+class ContextArea(Base):
+    """Neighbouring areas drawn dimly around the district for orientation; not part of the grid."""
+
+    __tablename__ = "context_area"
+    __table_args__ = (Index("ix_context_area_geom", "geom", postgresql_using="gist"),)
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False))
+
+
+class Enterprise(Base):
+    """A 生产经营单位 (DOMAIN.md §4), placed in one bottom-tier cell or flagged as unplaced."""
+
+    __tablename__ = "enterprise"
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 4", name="ck_enterprise_grade"),
+        CheckConstraint(
+            "placement IN ('placed', 'no_coordinates', 'outside_district', 'no_cell', 'swapped_lonlat')",
+            name="ck_enterprise_placement",
+        ),
+        CheckConstraint("cardinality(region_path) >= 1", name="ck_enterprise_region_path"),
+        Index("ix_enterprise_geom", "geom", postgresql_using="gist"),
+        Index("ix_enterprise_region_path", "region_path", postgresql_using="gin"),
+        Index("ix_enterprise_cell_code", "cell_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(Text)  # 行业领域, controlled vocabulary
+    special_flags: Mapped[list[str]] = mapped_column(TextArray, server_default=text("'{}'::text[]"))
+    grade: Mapped[int | None] = mapped_column(SmallInteger)  # 1..4 = 重大/较大/一般/低
+    grade_source: Mapped[str | None] = mapped_column(Text)  # 'input', 'LEC', 'LS'
+    supervision_class: Mapped[str | None] = mapped_column(Text)
+    scale: Mapped[str | None] = mapped_column(Text)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    standardisation_level: Mapped[str | None] = mapped_column(Text)
+    contractor: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(Text)
+    leader: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(String(40))
+    cell_code: Mapped[str | None] = mapped_column(String(40))
+    # The cell's ancestry including the cell; just [district] when the enterprise has no cell,
+    # which makes unplaced rows visible to whole-district scopes only.
+    region_path: Mapped[list[str]] = mapped_column(TextArray)
+    placement: Mapped[str] = mapped_column(Text, server_default=text("'placed'"))
+    geom: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
+    source_x: Mapped[float | None] = mapped_column(Double)  # coordinates as received
+    source_y: Mapped[float | None] = mapped_column(Double)
+    source_crs: Mapped[str | None] = mapped_column(Text)  # wgs84 / cgcs2000 / gcj02 / bd09 / EPSG:n
+    extra: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+
+
+class Hazard(Base):
+    """A 事故隐患 and its closed loop: found → deadline → rectified → verified/closed (DOMAIN.md §3)."""
+
+    __tablename__ = "hazard"
+    __table_args__ = (
+        CheckConstraint("hazard_grade IN (1, 2)", name="ck_hazard_grade"),
+        CheckConstraint("cardinality(region_path) >= 1", name="ck_hazard_region_path"),
+        Index("ix_hazard_region_path", "region_path", postgresql_using="gin"),
+        Index("ix_hazard_enterprise", "enterprise_id"),
+        Index("ix_hazard_found_date", "found_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hazard_code: Mapped[str] = mapped_column(Text, unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    region_path: Mapped[list[str]] = mapped_column(TextArray)  # the enterprise's, kept in step
+    found_date: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)  # 自查/检查/专家/举报
+    description: Mapped[str | None] = mapped_column(Text)
+    hazard_grade: Mapped[int] = mapped_column(SmallInteger)  # 1 重大隐患, 2 一般隐患
+    judgement_basis: Mapped[str | None] = mapped_column(Text)
+    place_type: Mapped[str | None] = mapped_column(Text)  # 场所类型
+    deadline_date: Mapped[dt.date | None] = mapped_column(Date)  # 整改期限
+    rectified_date: Mapped[dt.date | None] = mapped_column(Date)
+    closed_date: Mapped[dt.date | None] = mapped_column(Date)  # 验收/销号
+    listed_level: Mapped[str | None] = mapped_column(Text)  # 挂牌督办 level, if listed
+    extra: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+
+
+class LoadAudit(Base):
+    """One row per load attempt: what came in, what it changed, what was rejected."""
+
+    __tablename__ = "load_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)  # outline, boundaries, enterprises, hazards, ...
+    file_name: Mapped[str | None] = mapped_column(Text)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(Text)  # loaded / loaded_with_rejects / unchanged / refused
+    inserted: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    updated: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    unchanged: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rejected: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    actor: Mapped[str] = mapped_column(Text, server_default=text("current_user"))
+    detail: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    started_at: Mapped[dt.datetime] = _created()
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Tables whose rows are scoped by region_path under row-level security; later migrations add
+# theirs here and the RLS test covers every entry.
+SCOPED_TABLES = ("enterprise", "hazard")

@@ -1,0 +1,1 @@
+"""Pure core: DataFrame/GeoDataFrame in, results out. No Streamlit, no database, no file I/O."""

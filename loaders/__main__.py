@@ -1,0 +1,3 @@
+from loaders.cli import app
+
+app(prog_name="python -m loaders")

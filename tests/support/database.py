@@ -1,0 +1,52 @@
+"""Test databases on the managed cluster (or DATABASE_ADMIN_URL's server), never the demo's."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.engine import normalise_url
+from db.migrate import app_role_from_url, grant_app_role, upgrade
+
+TEMPLATE_DB = "gridrisk_template"  # made with PostGIS by scripts/pgcluster.sh
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    name: str
+    admin_url: str
+    app_url: str
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+def create_test_database(admin_url: str, app_url: str, *, prefix: str = "gridrisk_test") -> TestDatabase:
+    """Create, migrate and grant a fresh database; the caller drops it."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    maintenance = create_engine(_with_db(admin_url, "postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        has_template = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :t"), {"t": TEMPLATE_DB}).scalar()
+        template = TEMPLATE_DB if has_template else "template0"
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    maintenance.dispose()
+    db = TestDatabase(name, _with_db(admin_url, name), _with_db(app_url, name))
+    owner = create_engine(db.admin_url)
+    if template == "template0":
+        with owner.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    upgrade(db.admin_url)
+    grant_app_role(owner, app_role_from_url(app_url))
+    owner.dispose()
+    return db
+
+
+def drop_test_database(db: TestDatabase) -> None:
+    maintenance = create_engine(_with_db(db.admin_url, "postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
+    maintenance.dispose()
