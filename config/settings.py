@@ -100,7 +100,7 @@ class MapDefaults(BaseModel):
     height_px: int = Field(640, ge=300, le=2400)
     min_zoom: int = Field(9, ge=1, le=18)
     max_zoom: int = Field(18, ge=1, le=20)
-    background: str = "#0E1726"  # canvas colour when no basemap is drawn
+    background: str = "#E8EDF2"  # map background when no basemap is drawn (light: dark boundaries on it)
 
 
 class Settings(BaseSettings):
@@ -115,11 +115,13 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = Field(
-        None, validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
         description="URL the dashboard connects with (a non-owner role without BYPASSRLS)",
     )
     database_admin_url: str | None = Field(
-        None, validation_alias=AliasChoices("DATABASE_ADMIN_URL", "database_admin_url"),
+        None,
+        validation_alias=AliasChoices("DATABASE_ADMIN_URL", "database_admin_url"),
         description="URL of the owner role used by migrations and loaders",
     )
     bureau_name: str = "蚌山区应急管理局"

@@ -8,8 +8,9 @@ from config import get_settings
 from db.engine import create_admin_engine
 from db.migrate import app_role_from_url, grant_app_role, upgrade
 
-app = typer.Typer(help="Database migrations and grants.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Database migrations and grants.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
 
 
 @app.command("upgrade")

@@ -30,9 +30,7 @@ def _engine(url: str, **kwargs: object) -> Engine:
 
 def assert_safe_app_role(conn: Connection) -> None:
     """Raise :class:`UnsafeDatabaseRoleError` if the connected role bypasses row-level security."""
-    row = conn.execute(
-        text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-    ).one()
+    row = conn.execute(text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
     if row.rolsuper or row.rolbypassrls:
         what = "a superuser" if row.rolsuper else "a role with BYPASSRLS"
         raise UnsafeDatabaseRoleError(

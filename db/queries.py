@@ -36,27 +36,25 @@ _SCOPE_UNITS_SQL = text(
 
 def scope_units(conn: Connection, scope: Scope, *, tier: int) -> gpd.GeoDataFrame:
     """Current units of ``tier`` inside the scope or containing it, as a GeoDataFrame."""
-    return gpd.read_postgis(
-        _SCOPE_UNITS_SQL, conn, geom_col="geom", params={"scope": scope.codes, "tier": tier}
-    )
+    return gpd.read_postgis(_SCOPE_UNITS_SQL, conn, geom_col="geom", params={"scope": scope.codes, "tier": tier})
 
 
 def context_areas(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:
     """Neighbouring areas for dim context around the scope's district (not secret)."""
     del scope  # context is public; the parameter keeps every query's signature uniform
-    return gpd.read_postgis(
-        text("SELECT code, name, geom FROM context_area ORDER BY code"), conn, geom_col="geom"
-    )
+    return gpd.read_postgis(text("SELECT code, name, geom FROM context_area ORDER BY code"), conn, geom_col="geom")
 
 
 def table_counts(conn: Connection, scope: Scope) -> dict[str, object]:
-    """Row counts per table (scoped tables under the scope) and units per tier."""
+    """Row counts per table (scoped tables under the scope) and the scope's current units per tier."""
     apply_scope(conn, scope)
     tiers = conn.execute(
         text(
             "SELECT u.tier, count(*) FROM region_unit u JOIN boundary_set s "
-            "ON s.id = u.boundary_set_id AND s.is_current GROUP BY u.tier ORDER BY u.tier"
-        )
+            "ON s.id = u.boundary_set_id AND s.is_current WHERE u.path && CAST(:scope AS text[]) "
+            "GROUP BY u.tier ORDER BY u.tier"
+        ),
+        {"scope": scope.codes},
     ).all()
     placement = conn.execute(
         text("SELECT placement, count(*) FROM enterprise GROUP BY placement ORDER BY placement")

@@ -57,9 +57,7 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def luminance_conflicts(
-    colours: dict[int, str], *, min_gap: float = MIN_LUMINANCE_GAP
-) -> list[tuple[int, int, float]]:
+def luminance_conflicts(colours: dict[int, str], *, min_gap: float = MIN_LUMINANCE_GAP) -> list[tuple[int, int, float]]:
     """Pairs of grades whose fills are closer than ``min_gap`` in relative luminance.
 
     Returns ``[(grade_a, grade_b, gap), ...]``; an empty list means the palette passes.

@@ -49,7 +49,9 @@ def _refused(exc: LoadRefusedError) -> typer.Exit:
 def outline(
     path: Path = typer.Argument(..., help="District outline: GeoJSON, Shapefile, GeoPackage or zipped shapefile"),
     code_year: int = typer.Option(..., "--code-year", help="Year of the region codes (区划代码年份), e.g. 2023"),
-    crs: str | None = typer.Option(None, "--crs", help="Override the file's CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code"),
+    crs: str | None = typer.Option(
+        None, "--crs", help="Override the file's CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code"
+    ),
     code_column: str | None = typer.Option(None, help="Column holding the region code"),
     name_column: str | None = typer.Option(None, help="Column holding the name"),
 ) -> None:
@@ -57,12 +59,15 @@ def outline(
     from loaders.outline import load_outline
 
     try:
-        result = load_outline(_engine(), path, code_year=code_year, crs=crs,
-                              code_column=code_column, name_column=name_column)
+        result = load_outline(
+            _engine(), path, code_year=code_year, crs=crs, code_column=code_column, name_column=name_column
+        )
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
-    console.print(f"已载入区县轮廓 {result.name}（{result.district_code}，{result.code_year} 年代码），"
-                  f"面积 {result.area_km2:.1f} km²")
+    console.print(
+        f"已载入区县轮廓 {result.name}（{result.district_code}，{result.code_year} 年代码），"
+        f"面积 {result.area_km2:.1f} km²"
+    )
 
 
 @app.command()

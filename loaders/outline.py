@@ -41,28 +41,48 @@ def pick_column(frame: gpd.GeoDataFrame, candidates: tuple[str, ...], given: str
     return next((lowered[c] for c in candidates if c in lowered), None)
 
 
-def _read_units(path: Path, *, crs: str | None, code_column: str | None, name_column: str | None) -> gpd.GeoDataFrame:
+def _read_units(
+    path: Path, *, crs: str | None, code_column: str | None, name_column: str | None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Units in EPSG:4490 and the row problems found; file-level problems raise at once."""
     frame = read_vector(path)
     problems: list[Problem] = []
     code_col = pick_column(frame, CODE_HEADERS, code_column)
     name_col = pick_column(frame, NAME_HEADERS, name_column)
     if code_col is None:
-        problems.append(Problem(path.name, None, code_column or "code", None, "missing_column",
-                                f"找不到编码列（可用列: {', '.join(map(str, frame.columns))}）；用 --code-column 指定"))
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                code_column or "code",
+                None,
+                "missing_column",
+                f"找不到编码列（可用列: {', '.join(map(str, frame.columns))}）；用 --code-column 指定",
+            )
+        )
     if name_col is None:
-        problems.append(Problem(path.name, None, name_column or "name", None, "missing_column",
-                                f"找不到名称列（可用列: {', '.join(map(str, frame.columns))}）；用 --name-column 指定"))
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                name_column or "name",
+                None,
+                "missing_column",
+                f"找不到名称列（可用列: {', '.join(map(str, frame.columns))}）；用 --name-column 指定",
+            )
+        )
     if problems:
         raise LoadRefusedError(problems)
     frame = to_storage_crs(frame, file_name=path.name, crs=crs)
     out = gpd.GeoDataFrame(
         {"code": frame[code_col].astype(str).str.strip(), "name": frame[name_col].astype(str).str.strip()},
-        geometry=frame.geometry.values, crs=frame.crs,
+        geometry=frame.geometry.values,
+        crs=frame.crs,
     )
-    problems.extend(_geometry_problems(out, path.name))
+    problems = _geometry_problems(out, path.name)
     if problems:
-        raise LoadRefusedError(problems)
-    return out.set_geometry(_as_multipolygons(out.geometry.values), crs=out.crs)
+        return out, problems
+    return out.set_geometry(_as_multipolygons(out.geometry.values), crs=out.crs), []
 
 
 def _as_multipolygons(geoms: object) -> object:
@@ -79,10 +99,22 @@ def _geometry_problems(frame: gpd.GeoDataFrame, file_name: str) -> list[Problem]
         if geom is None or geom.is_empty:
             problems.append(Problem(file_name, row, "geometry", code, "empty_geometry", "几何为空"))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(Problem(file_name, row, "geometry", code, "not_polygon", f"应为面（Polygon/MultiPolygon），收到 {geom.geom_type}"))
+            problems.append(
+                Problem(
+                    file_name,
+                    row,
+                    "geometry",
+                    code,
+                    "not_polygon",
+                    f"应为面（Polygon/MultiPolygon），收到 {geom.geom_type}",
+                )
+            )
         elif not geom.is_valid:
-            problems.append(Problem(file_name, row, "geometry", code, "invalid_geometry",
-                                    f"几何无效: {shapely.is_valid_reason(geom)}"))
+            problems.append(
+                Problem(
+                    file_name, row, "geometry", code, "invalid_geometry", f"几何无效: {shapely.is_valid_reason(geom)}"
+                )
+            )
     duplicated = frame["code"][frame["code"].duplicated()]
     problems.extend(
         Problem(file_name, int(i) + 1, "code", code, "duplicate_code", "编码重复") for i, code in duplicated.items()
@@ -109,13 +141,28 @@ def load_outline(
     Replaces the district's current set in one transaction; the previous set stays, by year.
     """
     try:
-        units = _read_units(path, crs=crs, code_column=code_column, name_column=name_column)
+        units, problems = _read_units(path, crs=crs, code_column=code_column, name_column=name_column)
         if len(units) != 1:
-            raise LoadRefusedError([Problem(path.name, None, None, str(len(units)), "not_one_district",
-                                            "区县轮廓文件应只含一个面要素（一个区县）")])
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    str(len(units)),
+                    "not_one_district",
+                    "区县轮廓文件应只含一个面要素（一个区县）",
+                )
+            )
+        if problems:
+            raise LoadRefusedError(problems)
     except LoadRefusedError as exc:
-        write_audit(engine, kind="outline", path=path, status="refused",
-                    detail={"problems": [p.as_dict() for p in exc.problems]})
+        write_audit(
+            engine,
+            kind="outline",
+            path=path,
+            status="refused",
+            detail={"problems": [p.as_dict() for p in exc.problems]},
+        )
         raise
     code, name = units["code"].iat[0], units["name"].iat[0]
     area = _area_m2(units)[0]
@@ -128,22 +175,41 @@ def load_outline(
                 "VALUES (:set_id, :code, :name, 1, NULL, :path, :year, :area, "
                 "ST_GeomFromWKB(:wkb, :srid))"
             ),
-            {"set_id": set_id, "code": code, "path": [code], "name": name, "year": code_year, "area": area,
-             "wkb": units.geometry.iat[0].wkb, "srid": STORAGE_SRID},
+            {
+                "set_id": set_id,
+                "code": code,
+                "path": [code],
+                "name": name,
+                "year": code_year,
+                "area": area,
+                "wkb": units.geometry.iat[0].wkb,
+                "srid": STORAGE_SRID,
+            },
         )
-        audit_id = write_audit(conn, kind="outline", path=path, status="loaded", counts={"inserted": 1},
-                               detail={"district_code": code, "code_year": code_year})
+        audit_id = write_audit(
+            conn,
+            kind="outline",
+            path=path,
+            status="loaded",
+            counts={"inserted": 1},
+            detail={"district_code": code, "code_year": code_year},
+        )
     return OutlineResult(code, name, code_year, area / 1e6, audit_id)
 
 
 def _replace_boundary_set(conn: Connection, district_code: str, code_year: int, source: str) -> int:
-    conn.execute(text("UPDATE boundary_set SET is_current = false WHERE district_code = :d AND is_current"),
-                 {"d": district_code})
-    conn.execute(text("DELETE FROM boundary_set WHERE district_code = :d AND code_year = :y"),
-                 {"d": district_code, "y": code_year})
+    conn.execute(
+        text("UPDATE boundary_set SET is_current = false WHERE district_code = :d AND is_current"), {"d": district_code}
+    )
+    conn.execute(
+        text("DELETE FROM boundary_set WHERE district_code = :d AND code_year = :y"),
+        {"d": district_code, "y": code_year},
+    )
     return conn.execute(
-        text("INSERT INTO boundary_set (district_code, code_year, is_current, source_file) "
-             "VALUES (:d, :y, true, :src) RETURNING id"),
+        text(
+            "INSERT INTO boundary_set (district_code, code_year, is_current, source_file) "
+            "VALUES (:d, :y, true, :src) RETURNING id"
+        ),
         {"d": district_code, "y": code_year, "src": source},
     ).scalar_one()
 
@@ -151,17 +217,26 @@ def _replace_boundary_set(conn: Connection, district_code: str, code_year: int, 
 def load_context(engine: Engine, path: Path, *, crs: str | None = None) -> int:
     """Replace the context areas (neighbouring districts drawn dimly) with ``path``'s polygons."""
     try:
-        units = _read_units(path, crs=crs, code_column=None, name_column=None)
+        units, problems = _read_units(path, crs=crs, code_column=None, name_column=None)
+        if problems:
+            raise LoadRefusedError(problems)
     except LoadRefusedError as exc:
-        write_audit(engine, kind="context", path=path, status="refused",
-                    detail={"problems": [p.as_dict() for p in exc.problems]})
+        write_audit(
+            engine,
+            kind="context",
+            path=path,
+            status="refused",
+            detail={"problems": [p.as_dict() for p in exc.problems]},
+        )
         raise
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM context_area"))
         conn.execute(
             text("INSERT INTO context_area (code, name, geom) VALUES (:code, :name, ST_GeomFromWKB(:wkb, :srid))"),
-            [{"code": c, "name": n, "wkb": g.wkb, "srid": STORAGE_SRID}
-             for c, n, g in zip(units["code"], units["name"], units.geometry, strict=True)],
+            [
+                {"code": c, "name": n, "wkb": g.wkb, "srid": STORAGE_SRID}
+                for c, n, g in zip(units["code"], units["name"], units.geometry, strict=True)
+            ],
         )
         write_audit(conn, kind="context", path=path, status="loaded", counts={"inserted": len(units)})
     return len(units)

@@ -35,7 +35,16 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         return gpd.read_file(source, layer=layer, encoding=encoding, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
         raise LoadRefusedError(
-            [Problem(path.name, None, None, None, "unreadable_file", f"无法读取为矢量文件（GeoJSON、Shapefile、GeoPackage 或含 Shapefile 的 zip）: {exc}")]
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "unreadable_file",
+                    f"无法读取为矢量文件（GeoJSON、Shapefile、GeoPackage 或含 Shapefile 的 zip）: {exc}",
+                )
+            ]
         ) from exc
 
 
@@ -46,15 +55,23 @@ def _coordinate_problems(frame: gpd.GeoDataFrame, file_name: str) -> list[Proble
     if _CHINA_LAT[0] <= minx and maxx <= _CHINA_LAT[1] and _CHINA_LON[0] <= miny and maxy <= _CHINA_LON[1]:
         return [
             Problem(
-                file_name, None, "geometry", f"x {minx:.4f}..{maxx:.4f}, y {miny:.4f}..{maxy:.4f}",
-                "swapped_lonlat", "坐标疑似经纬度颠倒（x 像纬度、y 像经度），请检查坐标顺序",
+                file_name,
+                None,
+                "geometry",
+                f"x {minx:.4f}..{maxx:.4f}, y {miny:.4f}..{maxy:.4f}",
+                "swapped_lonlat",
+                "坐标疑似经纬度颠倒（x 像纬度、y 像经度），请检查坐标顺序",
             )
         ]
     if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
         return [
             Problem(
-                file_name, None, "geometry", f"x {minx:.1f}..{maxx:.1f}, y {miny:.1f}..{maxy:.1f}",
-                "projected_coordinates", f"坐标像投影坐标（米），但指定的是经纬度坐标系。{CRS_HELP}",
+                file_name,
+                None,
+                "geometry",
+                f"x {minx:.1f}..{maxx:.1f}, y {miny:.1f}..{maxy:.1f}",
+                "projected_coordinates",
+                f"坐标像投影坐标（米），但指定的是经纬度坐标系。{CRS_HELP}",
             )
         ]
     return []
@@ -108,7 +125,16 @@ def _resolve_system(frame: gpd.GeoDataFrame, file_name: str, crs: str | None) ->
             ) from exc
     if frame.crs is None:
         raise LoadRefusedError(
-            [Problem(file_name, None, None, None, "no_crs", f"文件没有坐标系信息（缺少 .prj 或 crs），无法判断坐标含义。{CRS_HELP}")]
+            [
+                Problem(
+                    file_name,
+                    None,
+                    None,
+                    None,
+                    "no_crs",
+                    f"文件没有坐标系信息（缺少 .prj 或 crs），无法判断坐标含义。{CRS_HELP}",
+                )
+            ]
         )
     epsg = frame.crs.to_epsg()
     if epsg in (4326, 4490):

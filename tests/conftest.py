@@ -104,6 +104,9 @@ def app_env(live_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     st.cache_resource.clear()
     st.cache_data.clear()
     yield live_db
+    from dashboard.components.data import app_engine
+
+    app_engine().dispose()  # its connections would block dropping the test database
     get_settings.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -143,7 +146,10 @@ def app_server(live_db: TestDatabase) -> Iterator[str]:
     log = (ARTIFACTS / "app_server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "dashboard.serve", f"--server.port={port}", "--server.address=127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -170,8 +176,16 @@ def browser():
             headless=True,
             # Without the background-networking flags Chromium keeps trying to reach Google's
             # services, which this closed network refuses.
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()

@@ -7,7 +7,6 @@ puts tooltip and popup text into the page as HTML without escaping it.
 from __future__ import annotations
 
 import html
-import json
 
 import folium
 import geopandas as gpd
@@ -98,8 +97,9 @@ _MAP_CSS = """
 .{legend} .gr-swatch {{ display: inline-block; width: 18px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid rgba(0,0,0,0.35); }}
 .{legend} .gr-nodata {{ border: 1px dashed #4B5563; }}
-.gr-label {{ font-size: 14px; font-weight: 600; color: #111827; white-space: nowrap;
+.gr-label, .gr-label-dim {{ font-size: 14px; font-weight: 600; color: #111827; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; transform: translate(-50%, -50%); }}
+.gr-label-dim {{ font-size: 13px; font-weight: 400; color: #64748B; }}
 </style>
 """
 
@@ -109,7 +109,7 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
         return
     if basemap.kind == "tianditu":
         key = basemap.tianditu_key.get_secret_value() if basemap.tianditu_key else ""
-        layer, note = (("vec", "cva") if basemap.tianditu_layer == "vec" else ("img", "cia"))
+        layer, note = ("vec", "cva") if basemap.tianditu_layer == "vec" else ("img", "cia")
         for name in (layer, note):
             folium.TileLayer(
                 tiles=f"https://t{{s}}.tianditu.gov.cn/{name}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -129,7 +129,9 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
             max_zoom=18,
         ).add_to(m)
     else:
-        folium.TileLayer(tiles=basemap.custom_url, attr=basemap.custom_attribution or "自定义底图", name="底图").add_to(m)
+        folium.TileLayer(tiles=basemap.custom_url, attr=basemap.custom_attribution or "自定义底图", name="底图").add_to(
+            m
+        )
 
 
 def build_outline_map(
@@ -160,24 +162,25 @@ def build_outline_map(
         zoom_start=12,
         min_zoom=defaults.min_zoom,
         max_zoom=defaults.max_zoom,
-        prefer_canvas=True,
         control_scale=True,
     )
     m.get_root().header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
     _add_basemap(m, basemap)
     if not context.empty:
+        context_shown = escape_text_columns(context, ["name"])
         folium.GeoJson(
-            geojson_for_display(escape_text_columns(context, ["name"]), ["code", "name"], to_gcj02=to_gcj02),
+            geojson_for_display(context_shown, ["code", "name"], to_gcj02=to_gcj02),
             name="周边区县",
-            style_function=lambda _: {"fillColor": "#CBD5E1", "fillOpacity": 0.35, "color": "#94A3B8", "weight": 1},
+            style_function=lambda _: {"fillColor": "#CBD5E1", "fillOpacity": 0.5, "color": "#94A3B8", "weight": 1},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
             control=False,
         ).add_to(m)
+        _add_labels(m, context_shown, to_gcj02=to_gcj02, css_class="gr-label-dim")
     shown = escape_text_columns(districts, ["name"])
     folium.GeoJson(
         geojson_for_display(shown, ["code", "name"], to_gcj02=to_gcj02),
         name="区县边界",
-        style_function=lambda _: {"fillColor": "#FFFFFF", "fillOpacity": 0.55, "color": _OUTLINE_STROKE, "weight": 3},
+        style_function=lambda _: {"fillColor": "#FFFFFF", "fillOpacity": 0.8, "color": _OUTLINE_STROKE, "weight": 3},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         control=False,
     ).add_to(m)
@@ -197,22 +200,40 @@ def geojson_bounds(frame: gpd.GeoDataFrame, *, to_gcj02: bool) -> list[list[floa
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-def _add_labels(m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool) -> None:
-    """Unit names (already escaped) at a point inside each polygon."""
+class _Labels(MacroElement):
+    """Unit names as non-interactive text markers, all in one element (one script, not one
+    folium object per label; no default marker icon, whose images would be requested)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.labels|tojson }}.forEach(function (label) {
+            L.marker([label[0], label[1]], {
+                interactive: false, keyboard: false,
+                icon: L.divIcon({className: "", iconSize: null, html: '<div class="' + {{ this.css_class|tojson }} + '">' + label[2] + "</div>"})
+            }).addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[tuple[float, float, str]], css_class: str):
+        super().__init__()
+        self._name = "Labels"
+        self.labels = labels
+        self.css_class = css_class
+
+
+def _add_labels(m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool, css_class: str = "gr-label") -> None:
+    """Unit names (already HTML-escaped) at a point inside each polygon."""
     points = shapely.point_on_surface(frame.geometry.values)
     lon, lat = shapely.get_x(points), shapely.get_y(points)
     if to_gcj02:
         from geo.chinese_crs import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(lon, lat)
-    for name, x, y in zip(frame["name"], lon, lat, strict=True):
-        folium.Marker(
-            [float(y), float(x)],
-            icon=folium.DivIcon(html=f'<div class="gr-label">{name}</div>', icon_size=(0, 0)),
-            interactive=False,
-        ).add_to(m)
-
-
-def map_payload_json(m: folium.Map) -> str:
-    """The map's rendered HTML document (for size measurements and tests)."""
-    return json.dumps(m.get_root().render())
+    labels = [
+        (round(float(y), DISPLAY_DECIMALS), round(float(x), DISPLAY_DECIMALS), name)
+        for name, x, y in zip(frame["name"], lon, lat, strict=True)
+    ]
+    _Labels(labels, css_class).add_to(m)

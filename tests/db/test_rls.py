@@ -67,7 +67,9 @@ def test_writes_outside_the_scope_are_refused(db_conn):
     db_conn.execute(text("SELECT set_config('gridrisk.scope', :s, true)"), {"s": fx.WEST})
     with pytest.raises(ProgrammingError, match="row-level security"):
         db_conn.execute(
-            text("INSERT INTO enterprise (uscc, name, district_code, region_path) VALUES ('91110000802100433B', 'x', :d, :p)"),
+            text(
+                "INSERT INTO enterprise (uscc, name, district_code, region_path) VALUES ('91110000802100433B', 'x', :d, :p)"
+            ),
             {"d": fx.DISTRICT, "p": [fx.DISTRICT, fx.EAST]},
         )
 
@@ -84,7 +86,13 @@ def test_every_scoped_table_has_forced_rls_and_a_policy(db_conn):
     assert {r[0] for r in rows} == set(SCOPED_TABLES)
     assert all(r[1] and r[2] and r[3] >= 1 for r in rows)
     # Any table with a region_path column must be listed (a later table cannot slip through).
-    with_path = db_conn.execute(
-        text("SELECT table_name FROM information_schema.columns WHERE column_name = 'region_path' AND table_schema = 'public'")
-    ).scalars().all()
+    with_path = (
+        db_conn.execute(
+            text(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'region_path' AND table_schema = 'public'"
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert set(with_path) == set(SCOPED_TABLES)

@@ -48,7 +48,9 @@ def seed_two_townships(engine: Engine) -> None:
         conn.execute(text("DELETE FROM boundary_set WHERE district_code = :d"), {"d": DISTRICT})
         conn.execute(text("DELETE FROM enterprise WHERE district_code = :d"), {"d": DISTRICT})
         set_id = conn.execute(
-            text("INSERT INTO boundary_set (district_code, code_year, is_current) VALUES (:d, 2024, true) RETURNING id"),
+            text(
+                "INSERT INTO boundary_set (district_code, code_year, is_current) VALUES (:d, 2024, true) RETURNING id"
+            ),
             {"d": DISTRICT},
         ).scalar_one()
         conn.execute(
@@ -67,8 +69,15 @@ def seed_two_townships(engine: Engine) -> None:
                     "INSERT INTO enterprise (uscc, name, district_code, cell_code, region_path, placement, grade) "
                     "VALUES (:uscc, :name, :d, :cell, :path, :placement, :grade) RETURNING id"
                 ),
-                {"uscc": uscc, "name": name, "d": DISTRICT, "cell": cell, "path": path,
-                 "placement": placement, "grade": 1 + i},
+                {
+                    "uscc": uscc,
+                    "name": name,
+                    "d": DISTRICT,
+                    "cell": cell,
+                    "path": path,
+                    "placement": placement,
+                    "grade": 1 + i,
+                },
             ).scalar_one()
             conn.execute(
                 text(

@@ -55,9 +55,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("district_code", sa.String(length=40), nullable=False),
         sa.Column("code_year", sa.SmallInteger(), nullable=False),
-        sa.Column(
-            "is_current", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
+        sa.Column("is_current", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("source_file", sa.Text(), nullable=True),
         sa.Column(
             "loaded_at",
@@ -66,9 +64,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "district_code", "code_year", name="uq_boundary_set_district_year"
-        ),
+        sa.UniqueConstraint("district_code", "code_year", name="uq_boundary_set_district_year"),
     )
     op.create_index(
         "uq_boundary_set_current",
@@ -130,9 +126,7 @@ def upgrade() -> None:
         sa.Column("district_code", sa.String(length=40), nullable=False),
         sa.Column("cell_code", sa.String(length=40), nullable=True),
         sa.Column("region_path", postgresql.ARRAY(sa.Text()), nullable=False),
-        sa.Column(
-            "placement", sa.Text(), server_default=sa.text("'placed'"), nullable=False
-        ),
+        sa.Column("placement", sa.Text(), server_default=sa.text("'placed'"), nullable=False),
         sa.Column(
             "geom",
             Geometry(
@@ -170,16 +164,12 @@ def upgrade() -> None:
             "placement IN ('placed', 'no_coordinates', 'outside_district', 'no_cell', 'swapped_lonlat')",
             name="ck_enterprise_placement",
         ),
-        sa.CheckConstraint(
-            "cardinality(region_path) >= 1", name="ck_enterprise_region_path"
-        ),
+        sa.CheckConstraint("cardinality(region_path) >= 1", name="ck_enterprise_region_path"),
         sa.CheckConstraint("grade BETWEEN 1 AND 4", name="ck_enterprise_grade"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("uscc"),
     )
-    op.create_index(
-        "ix_enterprise_cell_code", "enterprise", ["cell_code"], unique=False
-    )
+    op.create_index("ix_enterprise_cell_code", "enterprise", ["cell_code"], unique=False)
     op.create_geospatial_index(
         "ix_enterprise_geom",
         "enterprise",
@@ -202,19 +192,11 @@ def upgrade() -> None:
         sa.Column("file_name", sa.Text(), nullable=True),
         sa.Column("file_sha256", sa.String(length=64), nullable=True),
         sa.Column("status", sa.Text(), nullable=False),
-        sa.Column(
-            "inserted", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
+        sa.Column("inserted", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("updated", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column(
-            "unchanged", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
-        sa.Column(
-            "rejected", sa.Integer(), server_default=sa.text("0"), nullable=False
-        ),
-        sa.Column(
-            "actor", sa.Text(), server_default=sa.text("current_user"), nullable=False
-        ),
+        sa.Column("unchanged", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("rejected", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("actor", sa.Text(), server_default=sa.text("current_user"), nullable=False),
         sa.Column(
             "detail",
             postgresql.JSONB(astext_type=sa.Text()),
@@ -264,13 +246,9 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "cardinality(region_path) >= 1", name="ck_hazard_region_path"
-        ),
+        sa.CheckConstraint("cardinality(region_path) >= 1", name="ck_hazard_region_path"),
         sa.CheckConstraint("hazard_grade IN (1, 2)", name="ck_hazard_grade"),
-        sa.ForeignKeyConstraint(
-            ["enterprise_id"], ["enterprise.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("hazard_code"),
     )
@@ -307,13 +285,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "path[cardinality(path)] = code", name="ck_region_unit_path_ends_in_code"
-        ),
+        sa.CheckConstraint("path[cardinality(path)] = code", name="ck_region_unit_path_ends_in_code"),
         sa.CheckConstraint("tier BETWEEN 1 AND 4", name="ck_region_unit_tier"),
-        sa.ForeignKeyConstraint(
-            ["boundary_set_id"], ["boundary_set.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["boundary_set_id"], ["boundary_set.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("boundary_set_id", "code", name="uq_region_unit_set_code"),
     )
@@ -350,9 +324,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS gridrisk_scope_codes()")
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_index("ix_region_unit_set_tier", table_name="region_unit")
-    op.drop_index(
-        "ix_region_unit_path", table_name="region_unit", postgresql_using="gin"
-    )
+    op.drop_index("ix_region_unit_path", table_name="region_unit", postgresql_using="gin")
     op.drop_geospatial_index(
         "ix_region_unit_geom",
         table_name="region_unit",
@@ -365,9 +337,7 @@ def downgrade() -> None:
     op.drop_index("ix_hazard_enterprise", table_name="hazard")
     op.drop_table("hazard")
     op.drop_table("load_audit")
-    op.drop_index(
-        "ix_enterprise_region_path", table_name="enterprise", postgresql_using="gin"
-    )
+    op.drop_index("ix_enterprise_region_path", table_name="enterprise", postgresql_using="gin")
     op.drop_geospatial_index(
         "ix_enterprise_geom",
         table_name="enterprise",
