@@ -113,6 +113,7 @@ def test_no_prj_file_loads_when_the_crs_is_given(fresh_db):
 
 def test_cli_status_json_and_refusal_exit_code(fresh_db, test_db):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": test_db.app_url, "DATABASE_ADMIN_URL": test_db.admin_url}
+
     def run(*args):
         return subprocess.run(
             [sys.executable, "-m", "loaders", *args],
@@ -122,6 +123,7 @@ def test_cli_status_json_and_refusal_exit_code(fresh_db, test_db):
             text=True,
             timeout=120,
         )
+
     loaded = run("outline", str(OUTLINE_FILE), "--code-year", "2023")
     assert loaded.returncode == 0, loaded.stderr
     assert run("context", str(CONTEXT_FILE)).returncode == 0
