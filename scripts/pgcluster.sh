@@ -60,7 +60,7 @@ data_root() {
     mkdir -p "$preferred"
     if is_root; then
         chmod 755 "$preferred"
-        if ! runuser -u postgres -- test -x "$preferred" 2>/dev/null; then
+        if ! (cd / && runuser -u postgres -- test -x "$preferred") 2>/dev/null; then
             local alt="/var/tmp/gridrisk-$SHORT_HASH"
             mkdir -p "$alt"; chmod 755 "$alt"
             echo "$alt"; return
@@ -76,7 +76,8 @@ LOCAL_ENV="$ROOT/.data/local.env"
 
 run_pg() {
     # Run a PostgreSQL server binary as the cluster's OS user.
-    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+    # From / so runuser does not complain about a working directory it cannot enter.
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 choose_socket_dir() {
