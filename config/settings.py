@@ -97,7 +97,7 @@ class Basemap(BaseModel):
 class MapDefaults(BaseModel):
     model_config = _FROZEN
 
-    height_px: int = Field(640, ge=300, le=2400)
+    height_px: int = Field(720, ge=300, le=2400)
     min_zoom: int = Field(9, ge=1, le=18)
     max_zoom: int = Field(18, ge=1, le=20)
     background: str = "#E8EDF2"  # map background when no basemap is drawn (light: dark boundaries on it)

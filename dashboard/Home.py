@@ -1,4 +1,4 @@
-"""Home: the district's four-colour risk map (foundation slice: the outline from PostGIS)."""
+"""Home: the district's four-colour risk map: the grid of every tier from PostGIS (grades come with grading)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from config import get_settings
-from dashboard.components.data import district_and_context
-from dashboard.components.map_builder import build_outline_map
+from dashboard.components.data import grid_and_context
+from dashboard.components.map_builder import build_grid_map
 from dashboard.components.session import current_scope
 from dashboard.components.ui import demo_notice, page_setup
 
@@ -18,13 +18,13 @@ scope = current_scope()
 st.title(f"{settings.bureau_name} · 安全风险四色图")
 demo_notice()
 
-districts, context = district_and_context(scope.cache_key)
-if districts.empty:
+units, context = grid_and_context(scope.cache_key)
+if not (units["tier"] == 1).any():
     st.warning("尚未载入区县边界。请运行 `python -m loaders outline 文件路径 --code-year 年份`。")
     st.stop()
 
-m = build_outline_map(
-    districts,
+m = build_grid_map(
+    units,
     context,
     palette=settings.palette,
     basemap=settings.basemap,

@@ -75,6 +75,8 @@ class BoundarySet(Base):
     district_code: Mapped[str] = mapped_column(String(40))
     code_year: Mapped[int] = mapped_column(SmallInteger)
     is_current: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The tier enterprises are placed in: 4 for a four-tier grid, 3 for a three-tier one.
+    bottom_tier: Mapped[int] = mapped_column(SmallInteger, server_default=text("4"))
     source_file: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = _created()
 

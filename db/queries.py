@@ -28,15 +28,16 @@ _SCOPE_UNITS_SQL = text(
     )
     SELECT code, name, tier, parent_code, path, code_year, area_m2, geom
     FROM current_units
-    WHERE tier = :tier AND (path && CAST(:scope AS text[]) OR code IN (SELECT code FROM scope_ancestors))
-    ORDER BY code
+    WHERE tier = ANY(:tiers) AND (path && CAST(:scope AS text[]) OR code IN (SELECT code FROM scope_ancestors))
+    ORDER BY tier, code
     """
 )
 
 
-def scope_units(conn: Connection, scope: Scope, *, tier: int) -> gpd.GeoDataFrame:
-    """Current units of ``tier`` inside the scope or containing it, as a GeoDataFrame."""
-    return gpd.read_postgis(_SCOPE_UNITS_SQL, conn, geom_col="geom", params={"scope": scope.codes, "tier": tier})
+def scope_units(conn: Connection, scope: Scope, *, tiers: tuple[int, ...] = (1, 2, 3, 4)) -> gpd.GeoDataFrame:
+    """Current units of ``tiers`` inside the scope or containing it (its ancestors), as a GeoDataFrame."""
+    params = {"scope": scope.codes, "tiers": list(tiers)}
+    return gpd.read_postgis(_SCOPE_UNITS_SQL, conn, geom_col="geom", params=params)
 
 
 def context_areas(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:

@@ -1,8 +1,11 @@
-"""Test databases on the managed cluster (or DATABASE_ADMIN_URL's server), never the demo's."""
+"""Scratch databases for tests and benchmarks: created, migrated and granted on the managed
+cluster (or DATABASE_ADMIN_URL's server), dropped afterwards; never the demo's database."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import create_engine, text
@@ -15,7 +18,7 @@ TEMPLATE_DB = "gridrisk_template"  # made with PostGIS by scripts/pgcluster.sh
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class ScratchDatabase:
     name: str
     admin_url: str
     app_url: str
@@ -25,7 +28,7 @@ def _with_db(url: str, name: str) -> str:
     return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
 
 
-def create_test_database(admin_url: str, app_url: str, *, prefix: str = "gridrisk_test") -> TestDatabase:
+def create_scratch_database(admin_url: str, app_url: str, *, prefix: str = "gridrisk_test") -> ScratchDatabase:
     """Create, migrate and grant a fresh database; the caller drops it."""
     name = f"{prefix}_{secrets.token_hex(4)}"
     maintenance = create_engine(_with_db(admin_url, "postgres"), isolation_level="AUTOCOMMIT")
@@ -34,7 +37,7 @@ def create_test_database(admin_url: str, app_url: str, *, prefix: str = "gridris
         template = TEMPLATE_DB if has_template else "template0"
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     maintenance.dispose()
-    db = TestDatabase(name, _with_db(admin_url, name), _with_db(app_url, name))
+    db = ScratchDatabase(name, _with_db(admin_url, name), _with_db(app_url, name))
     owner = create_engine(db.admin_url)
     if template == "template0":
         with owner.begin() as conn:
@@ -45,8 +48,17 @@ def create_test_database(admin_url: str, app_url: str, *, prefix: str = "gridris
     return db
 
 
-def drop_test_database(db: TestDatabase) -> None:
+def drop_scratch_database(db: ScratchDatabase) -> None:
     maintenance = create_engine(_with_db(db.admin_url, "postgres"), isolation_level="AUTOCOMMIT")
     with maintenance.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
     maintenance.dispose()
+
+
+@contextmanager
+def scratch_database(admin_url: str, app_url: str, *, prefix: str) -> Iterator[ScratchDatabase]:
+    db = create_scratch_database(admin_url, app_url, prefix=prefix)
+    try:
+        yield db
+    finally:
+        drop_scratch_database(db)

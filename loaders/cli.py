@@ -20,6 +20,7 @@ from db.queries import recent_loads, table_counts
 from db.scope import Scope
 from loaders.errors import LoadRefusedError, format_problems
 
+# Typer reads these from the signature; B008 does not apply to its Option/Argument defaults.
 app = typer.Typer(
     help="把边界、企业、隐患等数据载入 PostGIS。Load boundaries, enterprises and hazards into PostGIS.",
     no_args_is_help=True,
@@ -45,6 +46,67 @@ def _refused(exc: LoadRefusedError) -> typer.Exit:
     return typer.Exit(EXIT_REFUSED)
 
 
+def _columns(**given: str | None) -> dict[str, str]:
+    return {key: value for key, value in given.items() if value}
+
+
+def _print_boundary_result(result) -> None:
+    tiers = "、".join(f"{tier}级 {n} 个" for tier, n in result.units_per_tier.items())
+    console.print(
+        f"已载入 {result.district_name}（{result.district_code}）的边界（{result.code_year} 年代码）: {tiers}；"
+        f"企业重新分配到新网格 {result.enterprises_moved} 家"
+    )
+    for repair in result.repairs:
+        console.print(f"  已修复: {repair.code} {repair.message}", markup=False)
+
+
+@app.command()
+def boundaries(
+    path: Path = typer.Argument(..., help="GeoJSON, Shapefile, GeoPackage or a zip holding a shapefile"),
+    code_year: int = typer.Option(..., "--code-year", help="Year of the codes (区划代码年份), e.g. 2023"),
+    crs: str | None = typer.Option(
+        None, "--crs", help="Override the file's CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code"
+    ),
+    layer: str | None = typer.Option(None, "--layer", help="GeoPackage layer"),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Shapefile text encoding when there is no .cpg, e.g. GBK"
+    ),
+    code_column: str | None = typer.Option(None, help="Column holding the unit code"),
+    name_column: str | None = typer.Option(None, help="Column holding the name"),
+    tier_column: str | None = typer.Option(None, help="Column holding the tier 1-4 (else implied by code length)"),
+    parent_column: str | None = typer.Option(None, help="Column holding the parent code (else the code prefix)"),
+    repair: bool = typer.Option(
+        False, "--repair", help="Repair invalid geometry with make_valid and report the change"
+    ),
+    allow: list[str] = typer.Option([], "--allow", help="Tolerate a problem kind: multipart, holes"),
+    outside_m: float = typer.Option(0.5, help="Tolerance: a child may stick out of its parent by this many metres"),
+    overlap_m2: float = typer.Option(0.5, help="Tolerance: siblings may overlap by this many m²"),
+    gap_m2: float = typer.Option(0.5, help="Tolerance: children may leave this many m² of their parent uncovered"),
+) -> None:
+    """Load grid units (区、乡镇/街道、社区/村、网格; any tiers) as the district's current set."""
+    from rich.progress import Progress
+
+    from geo.grid_checks import Tolerances
+    from loaders.boundaries import BoundaryOptions, load_boundaries
+
+    options = BoundaryOptions(
+        code_year=code_year,
+        crs=crs,
+        layer=layer,
+        encoding=encoding,
+        repair=repair,
+        allow=frozenset(allow),
+        columns=_columns(code=code_column, name=name_column, tier=tier_column, parent_code=parent_column),
+        tolerances=Tolerances(outside_m=outside_m, overlap_m2=overlap_m2, gap_m2=gap_m2),
+    )
+    try:
+        with Progress(console=console, transient=True) as progress:
+            result = load_boundaries(_engine(), path, options, progress=progress)
+    except LoadRefusedError as exc:
+        raise _refused(exc) from exc
+    _print_boundary_result(result)
+
+
 @app.command()
 def outline(
     path: Path = typer.Argument(..., help="District outline: GeoJSON, Shapefile, GeoPackage or zipped shapefile"),
@@ -55,19 +117,34 @@ def outline(
     code_column: str | None = typer.Option(None, help="Column holding the region code"),
     name_column: str | None = typer.Option(None, help="Column holding the name"),
 ) -> None:
-    """Load a district outline into tier 1 (区/县) of a new current boundary set."""
+    """Load a district outline alone into tier 1 (区/县) of a new current boundary set."""
     from loaders.outline import load_outline
 
     try:
         result = load_outline(
-            _engine(), path, code_year=code_year, crs=crs, code_column=code_column, name_column=name_column
+            _engine(), path, code_year=code_year, crs=crs, columns=_columns(code=code_column, name=name_column)
         )
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
-    console.print(
-        f"已载入区县轮廓 {result.name}（{result.district_code}，{result.code_year} 年代码），"
-        f"面积 {result.area_km2:.1f} km²"
+    _print_boundary_result(result)
+
+
+@app.command("demo-grid")
+def demo_grid(
+    out: Path = typer.Argument(..., help="GeoPackage to write (layer 'grid')"),
+    outline_file: Path = typer.Option(..., "--outline", help="The district outline (one polygon)"),
+    tier2_file: Path = typer.Option(..., "--tier2", help="CSV: code,name,anchor_lon,anchor_lat,expected_enterprises"),
+    tier3_file: Path = typer.Option(..., "--tier3", help="CSV: code,name,parent_code (or streetCode)"),
+    seed: int = typer.Option(340303, help="Random seed; the same seed gives the same grid"),
+    cells: int = typer.Option(1900, help="About how many tier-4 cells"),
+) -> None:
+    """Generate a synthetic four-tier grid for a district (demo data; say so wherever it is shown)."""
+    from loaders.demo import write_demo_grid
+
+    written = write_demo_grid(
+        out, outline_file=outline_file, tier2_file=tier2_file, tier3_file=tier3_file, seed=seed, target_cells=cells
     )
+    console.print(f"已生成合成网格: {written}")
 
 
 @app.command()

@@ -1,34 +1,88 @@
-"""The demo district: 蚌山区, loaded through the same commands a bureau would use."""
+"""The demo district: 蚌山区, generated as files and loaded through the bureau's own commands.
+
+Tier 1 is the real outline; tiers 2-4 are generated (geo.demo_grid) with the real names and
+2023 codes, written as a GeoPackage under .data/demo/ and loaded by the boundary loader.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 from rich.console import Console
 from sqlalchemy import Engine, text
 
 from config.settings import PROJECT_ROOT
-from loaders.outline import load_context, load_outline
+from geo.demo_grid import generate_demo_grid
+from loaders.boundaries import BoundaryOptions, load_boundaries
+from loaders.outline import load_context
 
-__all__ = ["load_demo", "DEMO_DIR", "DEMO_CODE_YEAR"]
+__all__ = ["load_demo", "write_demo_grid", "DEMO_CODE_YEAR", "OUTLINE_FILE", "CONTEXT_FILE", "DEMO_OUTPUT"]
 
-DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
+BOUNDARIES = PROJECT_ROOT / "data" / "boundaries"
+TABLES = PROJECT_ROOT / "data" / "demo"
+DEMO_OUTPUT = PROJECT_ROOT / ".data" / "demo"
 DEMO_CODE_YEAR = 2023  # the year of the names and codes in streets/villages_340303.csv
-OUTLINE_FILE = DEMO_DIR / "340303_bengshan_district.geojson"
-CONTEXT_FILE = DEMO_DIR / "3403_bengbu_context_districts.geojson"
+DEMO_SEED = 340303
+OUTLINE_FILE = BOUNDARIES / "340303_bengshan_district.geojson"
+CONTEXT_FILE = BOUNDARIES / "3403_bengbu_context_districts.geojson"
+TIER2_FILE = TABLES / "tier2_anchors_340303.csv"
+TIER3_FILE = BOUNDARIES / "villages_340303.csv"
 
 
-def _is_empty(engine: Engine) -> bool:
+def write_demo_grid(
+    out: Path,
+    *,
+    outline_file: Path = OUTLINE_FILE,
+    tier2_file: Path = TIER2_FILE,
+    tier3_file: Path = TIER3_FILE,
+    seed: int = DEMO_SEED,
+    target_cells: int = 1900,
+) -> Path:
+    """Generate a four-tier grid inside ``outline_file`` and write it as a GeoPackage layer "grid".
+
+    ``tier2_file``: code,name,anchor_lon,anchor_lat,expected_enterprises; ``tier3_file``:
+    code,name and the parent code as ``streetCode`` or ``parent_code``.
+    """
+    outline = gpd.read_file(outline_file)
+    tier2 = pd.read_csv(tier2_file, dtype={"code": str})
+    villages = pd.read_csv(tier3_file, dtype=str)
+    tier3 = villages.rename(columns={"streetCode": "parent_code"})[["code", "name", "parent_code"]]
+    grid = generate_demo_grid(outline, tier2, tier3, tier2, seed=seed, target_cells=target_cells)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.gpkg")
+    grid.to_file(tmp, layer="grid", engine="pyogrio")
+    tmp.replace(out)  # a killed generation never leaves a half-written file behind
+    return out
+
+
+def demo_grid_path(seed: int = DEMO_SEED) -> Path:
+    return DEMO_OUTPUT / f"340303_grid_{DEMO_CODE_YEAR}_seed{seed}.gpkg"
+
+
+def _has_grid(engine: Engine) -> bool:
+    """True when the demo district already has a current grid below tier 1."""
     with engine.connect() as conn:
-        return not conn.execute(text("SELECT EXISTS (SELECT 1 FROM boundary_set)")).scalar_one()
+        return conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM boundary_set s JOIN region_unit u ON u.boundary_set_id = s.id "
+                "WHERE s.district_code = '340303' AND s.is_current AND u.tier > 1)"
+            )
+        ).scalar_one()
 
 
 def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None = None) -> bool:
-    """Load the demo data; with ``if_empty`` only into a database holding no boundaries."""
-    if if_empty and not _is_empty(engine):
+    """Load the demo data; with ``if_empty`` only what the database does not hold yet."""
+    if if_empty and _has_grid(engine):
         return False
     say = (console or Console(stderr=True)).print
-    result = load_outline(engine, Path(OUTLINE_FILE), code_year=DEMO_CODE_YEAR)
-    say(f"轮廓: {result.name} {result.area_km2:.1f} km²")
-    say(f"周边区域: {load_context(engine, Path(CONTEXT_FILE))} 个")
+    grid_file = demo_grid_path()
+    if not grid_file.exists():
+        say("生成演示网格（合成的乡镇/街道、社区/村、网格边界）…")
+        write_demo_grid(grid_file)
+    result = load_boundaries(engine, grid_file, BoundaryOptions(code_year=DEMO_CODE_YEAR))
+    tiers = "、".join(f"{t}级 {n} 个" for t, n in result.units_per_tier.items())
+    say(f"网格边界: {tiers}")
+    say(f"周边区域: {load_context(engine, CONTEXT_FILE)} 个")
     return True

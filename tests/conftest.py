@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from config import get_settings
-from tests.support.database import TestDatabase, create_test_database, drop_test_database
+from db.scratch import ScratchDatabase, create_scratch_database, drop_scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -48,24 +48,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture(scope="session")
-def test_db() -> Iterator[TestDatabase]:
+def test_db() -> Iterator[ScratchDatabase]:
     settings = get_settings()
     if not (settings.database_admin_url and settings.database_url):
         pytest.skip("no PostGIS: run 'make db-start' or set DATABASE_URL and DATABASE_ADMIN_URL")
-    db = create_test_database(settings.database_admin_url, settings.database_url)
+    db = create_scratch_database(settings.database_admin_url, settings.database_url)
     yield db
-    drop_test_database(db)
+    drop_scratch_database(db)
 
 
 @pytest.fixture(scope="session")
-def admin_engine(test_db: TestDatabase) -> Iterator[Engine]:
+def admin_engine(test_db: ScratchDatabase) -> Iterator[Engine]:
     engine = create_engine(test_db.admin_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def app_engine(test_db: TestDatabase) -> Iterator[Engine]:
+def app_engine(test_db: ScratchDatabase) -> Iterator[Engine]:
     from db.engine import create_app_engine
 
     engine = create_app_engine(test_db.app_url)
@@ -83,7 +83,7 @@ def db_conn(admin_engine: Engine):
 
 
 @pytest.fixture(scope="session")
-def live_db(test_db: TestDatabase, admin_engine: Engine) -> TestDatabase:
+def live_db(test_db: ScratchDatabase, admin_engine: Engine) -> ScratchDatabase:
     """The test database with committed data: the demo outline and the two-township fixture."""
     from loaders.demo import load_demo
     from tests.support.fixtures_data import seed_two_townships
@@ -94,7 +94,7 @@ def live_db(test_db: TestDatabase, admin_engine: Engine) -> TestDatabase:
 
 
 @pytest.fixture()
-def app_env(live_db: TestDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
+def app_env(live_db: ScratchDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScratchDatabase]:
     """Point settings (and Streamlit's caches) at the live test database for in-process pages."""
     import streamlit as st
 
@@ -138,7 +138,7 @@ def wait_for_health(base_url: str, process: subprocess.Popen, timeout_s: float =
 
 
 @pytest.fixture(scope="session")
-def app_server(live_db: TestDatabase) -> Iterator[str]:
+def app_server(live_db: ScratchDatabase) -> Iterator[str]:
     """The dashboard served by the real launcher against the live test database."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": live_db.app_url, "DATABASE_ADMIN_URL": live_db.admin_url}

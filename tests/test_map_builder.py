@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from shapely.geometry import box
 
 from config.settings import Basemap, MapDefaults, Palette
-from dashboard.components.map_builder import LEGEND_CLASS, build_outline_map
+from dashboard.components.map_builder import LEGEND_CLASS, build_grid_map
 from dashboard.components.offline import OfflineAssetError, localise_assets
 
 XSS = '<img src=x onerror="window.__pwned=1">'
@@ -26,7 +26,7 @@ def _frame(rows):
 
 @pytest.fixture()
 def frames():
-    district = _frame([("340303", "蚌山区", (117.30, 32.80, 117.40, 32.90))])
+    district = _frame([("340303", "蚌山区", (117.30, 32.80, 117.40, 32.90))]).assign(tier=1)
     context = _frame(
         [("340302", XSS, (117.40, 32.80, 117.50, 32.90)), ("340304", "禹会区", (117.20, 32.80, 117.30, 32.90))]
     )
@@ -35,7 +35,7 @@ def frames():
 
 def _render(district, context, basemap=None, base_url_path=""):
     """The rendered page with JSON \\uXXXX escapes decoded, i.e. the text the browser gets."""
-    m = build_outline_map(
+    m = build_grid_map(
         district,
         context,
         palette=Palette(),
@@ -115,3 +115,23 @@ def test_elements_needing_cdn_assets_are_refused():
 def test_empty_district_is_a_clear_error(frames):
     with pytest.raises(ValueError, match="python -m loaders outline"):
         _render(frames[0].iloc[0:0], frames[1])
+
+
+def test_every_tier_is_drawn_with_names_of_fine_tiers_from_a_zoom():
+    units = gpd.GeoDataFrame(
+        {
+            "code": ["340303", "340303001", "340303001001", "340303001001001", "340303001001002"],
+            "name": ["蚌山区", "天桥街道", XSS, "第1网格", "第2网格"],
+            "tier": [1, 2, 3, 4, 4],
+        },
+        geometry=[box(117.30, 32.80, 117.40, 32.90)] * 3
+        + [box(117.30, 32.80, 117.35, 32.90), box(117.35, 32.80, 117.40, 32.90)],
+        crs=4490,
+    )
+    m = build_grid_map(units, units.iloc[0:0], palette=Palette(), basemap=Basemap(), defaults=MapDefaults())
+    html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), m.get_root().render())
+    for colour in ("#334155", "#64748B", "#A3B1C2"):
+        assert colour in html
+    assert "天桥街道" in html and "第2网格" in html
+    assert XSS not in html and "&lt;img src=x" in html
+    assert "map.getZoom() >= 14" in html and "map.getZoom() >= 16" in html

@@ -16,7 +16,7 @@ from db import queries
 from db.engine import create_app_engine
 from db.scope import Scope, scoped_connection
 
-__all__ = ["app_engine", "district_and_context", "scope_from_key"]
+__all__ = ["app_engine", "grid_and_context", "scope_from_key"]
 
 CACHE_TTL_S = 300  # loads refresh the data; five minutes bounds how stale a view can be
 
@@ -31,8 +31,8 @@ def scope_from_key(scope_key: str) -> Scope:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def district_and_context(scope_key: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Tier-1 outline(s) of the scope and the neighbouring context areas."""
+def grid_and_context(scope_key: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The scope's grid units of every tier (and their ancestors) and the neighbouring areas."""
     scope = scope_from_key(scope_key)
     with scoped_connection(app_engine(), scope) as conn:
-        return queries.scope_units(conn, scope, tier=1), queries.context_areas(conn, scope)
+        return queries.scope_units(conn, scope), queries.context_areas(conn, scope)

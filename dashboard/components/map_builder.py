@@ -19,7 +19,7 @@ from config.settings import Basemap, MapDefaults, Palette
 from dashboard.components.offline import localise_assets
 from geo.palette import GRADE_NAMES_ZH, GRADES
 
-__all__ = ["build_outline_map", "escape_text_columns", "geojson_for_display", "LEGEND_CLASS"]
+__all__ = ["build_grid_map", "escape_text_columns", "geojson_for_display", "simplify_for_display", "LEGEND_CLASS"]
 
 LEGEND_CLASS = "gr-legend"
 DISPLAY_DECIMALS = 5  # 1e-5 degrees ≈ 1.1 m at 33°N: enough for a county view, keeps pages small
@@ -100,6 +100,9 @@ _MAP_CSS = """
 .gr-label, .gr-label-dim {{ font-size: 14px; font-weight: 600; color: #111827; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; transform: translate(-50%, -50%); }}
 .gr-label-dim {{ font-size: 13px; font-weight: 400; color: #64748B; }}
+.gr-label-t1 {{ display: none; }}
+.gr-label-t3 {{ font-size: 12px; font-weight: 400; color: #334155; }}
+.gr-label-t4 {{ font-size: 11px; font-weight: 400; color: #475569; }}
 </style>
 """
 
@@ -134,8 +137,32 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
         )
 
 
-def build_outline_map(
-    districts: gpd.GeoDataFrame,
+# How each tier is drawn before grades exist (issue: the four-colour fill comes with grading):
+# stroke colour, stroke weight (px), and the zoom from which its names are shown.
+TIER_STYLE = {
+    1: {"color": _OUTLINE_STROKE, "weight": 3.5, "label_zoom": 0},
+    2: {"color": "#334155", "weight": 2.2, "label_zoom": 0},
+    3: {"color": "#64748B", "weight": 1.2, "label_zoom": 14},
+    4: {"color": "#A3B1C2", "weight": 0.6, "label_zoom": 16},
+}
+TIER_NAMES_ZH = {1: "区县", 2: "乡镇/街道", 3: "社区/村", 4: "网格"}
+# Display simplification per tier, degrees (1e-5 ≈ 1 m): shared edges stay shared within a tier.
+SIMPLIFY_DEG = {1: 2e-5, 2: 2e-5, 3: 1.5e-5, 4: 1e-5}
+
+
+def simplify_for_display(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Per-tier coverage simplification (keeps neighbours' shared edges identical)."""
+    out = units.copy()
+    for tier, tolerance in SIMPLIFY_DEG.items():
+        mask = (out["tier"] == tier).to_numpy()
+        if mask.any():
+            simplified = shapely.coverage_simplify(out.geometry.values[mask], tolerance)
+            out.loc[mask, out.geometry.name] = simplified
+    return out
+
+
+def build_grid_map(
+    units: gpd.GeoDataFrame,
     context: gpd.GeoDataFrame,
     *,
     palette: Palette,
@@ -143,26 +170,21 @@ def build_outline_map(
     defaults: MapDefaults,
     base_url_path: str = "",
 ) -> folium.Map:
-    """The district outline with its neighbours as dim context, fitted to the district.
+    """The grid of every tier with names, its neighbours as dim context, fitted to the district.
 
     Parameters
     ----------
-    districts : GeoDataFrame
-        Tier-1 units to draw (``code``, ``name``, geometry in EPSG:4490).
+    units : GeoDataFrame
+        Grid units (``code``, ``name``, ``tier``, geometry in EPSG:4490), tier 1 included.
     context : GeoDataFrame
         Neighbouring areas (``code``, ``name``), drawn dimly.
     """
+    districts = units[units["tier"] == 1]
     if districts.empty:
         raise ValueError("no district outline to draw: load one with 'python -m loaders outline PATH'")
     to_gcj02 = basemap.kind == "amap"  # AMap tiles are GCJ-02: shift the vectors, never the tiles
-    minx, miny, maxx, maxy = districts.total_bounds
     m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        tiles=None,
-        zoom_start=12,
-        min_zoom=defaults.min_zoom,
-        max_zoom=defaults.max_zoom,
-        control_scale=True,
+        tiles=None, zoom_start=12, min_zoom=defaults.min_zoom, max_zoom=defaults.max_zoom, control_scale=True
     )
     m.get_root().header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
     _add_basemap(m, basemap)
@@ -176,19 +198,42 @@ def build_outline_map(
             control=False,
         ).add_to(m)
         _add_labels(m, context_shown, to_gcj02=to_gcj02, css_class="gr-label-dim")
-    shown = escape_text_columns(districts, ["name"])
+    shown = escape_text_columns(simplify_for_display(units), ["name"])
+    # The district's fill goes below every line; then the finest tier first, so coarser
+    # boundaries are drawn above finer ones.
     folium.GeoJson(
-        geojson_for_display(shown, ["code", "name"], to_gcj02=to_gcj02),
-        name="区县边界",
-        style_function=lambda _: {"fillColor": "#FFFFFF", "fillOpacity": 0.8, "color": _OUTLINE_STROKE, "weight": 3},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        geojson_for_display(shown[shown["tier"] == 1], ["code"], to_gcj02=to_gcj02),
+        name="底色",
+        style_function=lambda _: {"fillColor": "#FFFFFF", "fillOpacity": 0.8, "stroke": False},
         control=False,
     ).add_to(m)
-    _add_labels(m, shown, to_gcj02=to_gcj02)
+    for tier in sorted(shown["tier"].unique(), reverse=True):
+        _add_tier(m, shown[shown["tier"] == tier], int(tier), to_gcj02=to_gcj02)
+    for tier in sorted(shown["tier"].unique()):
+        layer = shown[shown["tier"] == tier]
+        _add_labels(
+            m,
+            layer,
+            to_gcj02=to_gcj02,
+            css_class=f"gr-label gr-label-t{tier}",
+            min_zoom=TIER_STYLE[int(tier)]["label_zoom"],
+        )
     _Legend(palette, "风险等级").add_to(m)
-    bounds = geojson_bounds(shown, to_gcj02=to_gcj02)
-    m.fit_bounds(bounds, padding=(12, 12))
+    m.fit_bounds(geojson_bounds(districts, to_gcj02=to_gcj02), padding=(12, 12))
     return localise_assets(m, base_url_path=base_url_path)
+
+
+def _add_tier(m: folium.Map, layer: gpd.GeoDataFrame, tier: int, *, to_gcj02: bool) -> None:
+    style = TIER_STYLE[tier]
+    paint = {"color": style["color"], "weight": style["weight"], "fillOpacity": 0.0}
+    folium.GeoJson(
+        geojson_for_display(layer, ["code", "name", "tier"], to_gcj02=to_gcj02),
+        name=TIER_NAMES_ZH[tier],
+        style_function=lambda _feature, paint=paint: paint,
+        highlight_function=None if tier < 4 else (lambda _: {"weight": 2, "color": "#0F172A"}),
+        tooltip=folium.GeoJsonTooltip(fields=["name", "code"], labels=False) if tier >= 3 else None,
+        control=False,
+    ).add_to(m)
 
 
 def geojson_bounds(frame: gpd.GeoDataFrame, *, to_gcj02: bool) -> list[list[float]]:
@@ -207,24 +252,36 @@ class _Labels(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this.labels|tojson }}.forEach(function (label) {
-            L.marker([label[0], label[1]], {
-                interactive: false, keyboard: false,
-                icon: L.divIcon({className: "", iconSize: null, html: '<div class="' + {{ this.css_class|tojson }} + '">' + label[2] + "</div>"})
-            }).addTo({{ this._parent.get_name() }});
-        });
+        (function (map) {
+            var group = L.layerGroup();
+            {{ this.labels|tojson }}.forEach(function (label) {
+                L.marker([label[0], label[1]], {
+                    interactive: false, keyboard: false,
+                    icon: L.divIcon({className: "", iconSize: null, html: '<div class="' + {{ this.css_class|tojson }} + '">' + label[2] + "</div>"})
+                }).addTo(group);
+            });
+            // Names of fine tiers only from a zoom where they do not pile up.
+            function toggle() {
+                if (map.getZoom() >= {{ this.min_zoom }}) { group.addTo(map); } else { group.remove(); }
+            }
+            map.on("zoomend", toggle);
+            toggle();
+        })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, labels: list[tuple[float, float, str]], css_class: str):
+    def __init__(self, labels: list[tuple[float, float, str]], css_class: str, min_zoom: int = 0):
         super().__init__()
         self._name = "Labels"
         self.labels = labels
         self.css_class = css_class
+        self.min_zoom = int(min_zoom)
 
 
-def _add_labels(m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool, css_class: str = "gr-label") -> None:
+def _add_labels(
+    m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool, css_class: str = "gr-label", min_zoom: int = 0
+) -> None:
     """Unit names (already HTML-escaped) at a point inside each polygon."""
     points = shapely.point_on_surface(frame.geometry.values)
     lon, lat = shapely.get_x(points), shapely.get_y(points)
@@ -236,4 +293,4 @@ def _add_labels(m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool, css_c
         (round(float(y), DISPLAY_DECIMALS), round(float(x), DISPLAY_DECIMALS), name)
         for name, x, y in zip(frame["name"], lon, lat, strict=True)
     ]
-    _Labels(labels, css_class).add_to(m)
+    _Labels(labels, css_class, min_zoom).add_to(m)

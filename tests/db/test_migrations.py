@@ -4,7 +4,7 @@ import pytest
 from alembic import command
 
 from db.migrate import alembic_config, upgrade
-from tests.support.database import create_test_database, drop_test_database
+from db.scratch import create_scratch_database, drop_scratch_database
 
 pytestmark = pytest.mark.db
 
@@ -17,10 +17,10 @@ def test_downgrade_to_base_and_upgrade_again(test_db):
     from config import get_settings
 
     settings = get_settings()
-    scratch = create_test_database(settings.database_admin_url, settings.database_url, prefix="gridrisk_mig")
+    scratch = create_scratch_database(settings.database_admin_url, settings.database_url, prefix="gridrisk_mig")
     try:
         command.downgrade(alembic_config(scratch.admin_url), "base")
         upgrade(scratch.admin_url)
         command.check(alembic_config(scratch.admin_url))
     finally:
-        drop_test_database(scratch)
+        drop_scratch_database(scratch)

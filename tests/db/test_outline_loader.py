@@ -54,9 +54,9 @@ def _audit(engine):
 
 def test_real_outline_loads_into_tier_one_with_an_audit_row(fresh_db):
     result = load_outline(fresh_db, OUTLINE_FILE, code_year=2023)
-    assert (result.district_code, result.name) == ("340303", "蚌山区")
-    assert 80 < result.area_km2 < 100  # measured in CGCS2000 GK CM117E, not in degrees
-    assert _units(fresh_db) == [("340303", 1, "蚌山区", ["340303"], 2023, round(result.area_km2))]
+    assert (result.district_code, result.district_name) == ("340303", "蚌山区")
+    assert 80 < result.district_area_km2 < 100  # measured in CGCS2000 GK CM117E, not in degrees
+    assert _units(fresh_db) == [("340303", 1, "蚌山区", ["340303"], 2023, round(result.district_area_km2))]
     assert [(k, s, n) for k, s, n, _ in _audit(fresh_db)] == [("outline", "loaded", 1)]
 
 
@@ -77,7 +77,9 @@ def test_projected_file_is_converted(fresh_db):
             text("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM region_unit WHERE code = '340303'")
         ).one()
     assert 117.25 < x < 117.45 and 32.8 < y < 32.95
-    assert result.area_km2 == pytest.approx(load_outline(fresh_db, OUTLINE_FILE, code_year=2023).area_km2, rel=1e-4)
+    assert result.district_area_km2 == pytest.approx(
+        load_outline(fresh_db, OUTLINE_FILE, code_year=2023).district_area_km2, rel=1e-4
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,14 +103,14 @@ def test_bad_files_are_refused_whole_with_every_problem_named(fresh_db, file, cr
 
 def test_bowtie_geometry_is_reported_with_its_reason(fresh_db):
     with pytest.raises(LoadRefusedError) as caught:
-        load_outline(fresh_db, DATA / "bowtie_no_name.geojson", code_year=2023, name_column="adcode")
+        load_outline(fresh_db, DATA / "bowtie_no_name.geojson", code_year=2023, columns={"name": "adcode"})
     (problem,) = caught.value.problems
     assert (problem.code, problem.row, problem.value) == ("invalid_geometry", 1, "340303")
     assert "Self-intersection" in problem.message
 
 
 def test_no_prj_file_loads_when_the_crs_is_given(fresh_db):
-    assert load_outline(fresh_db, DATA / "no_prj.shp", code_year=2023, crs="cgcs2000").name == "蚌山区"
+    assert load_outline(fresh_db, DATA / "no_prj.shp", code_year=2023, crs="cgcs2000").district_name == "蚌山区"
 
 
 def test_cli_status_json_and_refusal_exit_code(fresh_db, test_db):

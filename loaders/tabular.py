@@ -1,0 +1,159 @@
+"""Reading tabular files (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; XLSX/XLS) as text.
+
+Every cell comes back as a string ("" when empty) with the file's own row number, so the
+validation step can name row, column and value exactly as the user sees them in Excel or WPS.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from loaders.errors import LoadRefusedError, Problem
+
+__all__ = ["RawTable", "read_table", "map_headers", "detect_encoding"]
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells as text; ``row_numbers`` are the rows as numbered in the file (header = 1)."""
+
+    file_name: str
+    frame: pd.DataFrame
+    row_numbers: list[int]
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 with BOM, UTF-8, or GB18030 (a superset of GBK and GB2312, what Excel/WPS write)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"neither UTF-8 nor GBK/GB18030 (undecodable byte at offset {exc.start})") from exc
+
+
+def _problem(path: Path, code: str, message: str, value: str | None = None) -> LoadRefusedError:
+    return LoadRefusedError([Problem(path.name, None, None, value, code, message)])
+
+
+def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[str]], str]:
+    data = path.read_bytes()
+    if not data.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise _problem(path, "empty_file", "文件是空的")
+    try:
+        encoding = encoding or detect_encoding(data)
+        text = data.decode(encoding)
+    except (ValueError, LookupError) as exc:
+        raise _problem(path, "unknown_encoding", f"无法识别文件编码（应为 UTF-8 或 GBK）: {exc}") from exc
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)], encoding
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text a user sees: 12.0 → '12', dates as ISO, None → ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_excel(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        name = sheet or workbook.sheet_names[0]
+        if name not in workbook.sheet_names:
+            raise _problem(
+                path, "unknown_sheet", f"没有名为 {name!r} 的工作表（有: {', '.join(workbook.sheet_names)}）", name
+            )
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except LoadRefusedError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for corrupt or truncated files
+        raise _problem(path, "unreadable_file", f"无法读取 Excel 文件（文件可能已损坏或不完整）: {exc}") from exc
+    return [[_cell_text(v) for v in row] for row in rows], name
+
+
+def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = None) -> RawTable:
+    """Read ``path`` as a header row plus data rows of text; blank rows are skipped."""
+    if not path.is_file():
+        raise _problem(path, "file_not_found", "文件不存在")
+    is_excel = path.suffix.lower() in EXCEL_SUFFIXES
+    rows, detail = _read_excel(path, sheet) if is_excel else _read_csv(path, encoding)
+    numbered = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(rows)]
+    numbered = [(n, row) for n, row in numbered if any(row)]
+    if not numbered:
+        raise _problem(path, "empty_file", "文件是空的")
+    (_, header), body = numbered[0], numbered[1:]
+    if not body:
+        raise _problem(path, "no_rows", "文件只有表头，没有数据行")
+    header = [h.lstrip("\ufeff").strip() for h in header]
+    width = len(header)
+    cells = [(row + [""] * width)[:width] for _, row in body]
+    frame = pd.DataFrame(cells, columns=_unique(header), dtype=object)
+    return RawTable(
+        path.name,
+        frame,
+        [n for n, _ in body],
+        encoding=None if is_excel else detail,
+        sheet=detail if is_excel else None,
+    )
+
+
+def _unique(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        name = name or f"未命名列{i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}.{seen[name]}")
+    return out
+
+
+def map_headers(
+    columns: list[str], synonyms: dict[str, tuple[str, ...]], explicit: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Field → file column, by explicit mapping first, then by recognised header (case- and
+    space-insensitive). Fields not found are absent from the result."""
+    explicit = explicit or {}
+    normalised = {_norm(c): c for c in columns}
+    mapping = {field: column for field, column in explicit.items() if column in columns}
+    for field, names in synonyms.items():
+        if field in mapping or field in explicit:
+            continue
+        found = next((normalised[_norm(n)] for n in (field, *names) if _norm(n) in normalised), None)
+        if found is not None:
+            mapping[field] = found
+    return mapping
+
+
+def _norm(header: str) -> str:
+    return "".join(header.split()).lower().replace("（", "(").replace("）", ")")
