@@ -27,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # no hard wraps: messages stay greppable in logs
 
 EXIT_LOADED, EXIT_WITH_REJECTS, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2, 3
 

@@ -199,3 +199,36 @@ def test_point_on_a_shared_edge_or_vertex_goes_to_the_lowest_code(engine, tmp_pa
                 {"x": x, "y": y, "d": DISTRICT},
             ).scalar_one()
             assert got == expected, (x, y)
+
+
+def test_cli_loads_a_grid_and_refuses_a_bad_one_with_every_problem(engine, live_db, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": live_db.app_url, "DATABASE_ADMIN_URL": live_db.admin_url}
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "loaders", "boundaries", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    good = run(str(_write(nested_squares(), tmp_path / "grid.geojson")), "--code-year", "2024")
+    assert good.returncode == 0, good.stderr
+    assert "4级 8 个" in good.stderr
+    bad = nested_squares()
+    bad.loc[bad["code"] == "341999001001001", "geometry"] = shapely.box(X0, Y0, X0 + 1.2 * STEP, Y0 + STEP)
+    refused = run(str(_write(bad, tmp_path / "bad.geojson")), "--code-year", "2025")
+    assert refused.returncode == 2
+    assert (
+        "bad.geojson" in refused.stderr
+        and "sibling_overlap" in refused.stderr
+        and "outside_parent" not in refused.stderr
+    )
+    assert "未写入任何数据" in refused.stderr
