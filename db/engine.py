@@ -24,8 +24,13 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# JIT compilation costs ~0.4 s on every large-estimate statement (measured on the enterprise
+# load: 388 ms of 1.5 s) and never pays back on this workload of short queries and bulk loads.
+_CONNECT_ARGS = {"options": "-c jit=off"}
+
+
 def _engine(url: str, **kwargs: object) -> Engine:
-    return create_engine(normalise_url(url), pool_pre_ping=True, **kwargs)
+    return create_engine(normalise_url(url), pool_pre_ping=True, connect_args=_CONNECT_ARGS, **kwargs)
 
 
 def assert_safe_app_role(conn: Connection) -> None:

@@ -130,6 +130,8 @@ class Enterprise(Base):
             name="ck_enterprise_placement",
         ),
         CheckConstraint("cardinality(region_path) >= 1", name="ck_enterprise_region_path"),
+        CheckConstraint("ls_l BETWEEN 1 AND 5 AND ls_s BETWEEN 1 AND 5", name="ck_enterprise_ls_range"),
+        Index("ix_enterprise_district", "district_code"),
         Index("ix_enterprise_geom", "geom", postgresql_using="gist"),
         Index("ix_enterprise_region_path", "region_path", postgresql_using="gin"),
         Index("ix_enterprise_cell_code", "cell_code"),
@@ -143,6 +145,14 @@ class Enterprise(Base):
     special_flags: Mapped[list[str]] = mapped_column(TextArray, server_default=text("'{}'::text[]"))
     grade: Mapped[int | None] = mapped_column(SmallInteger)  # 1..4 = 重大/较大/一般/低
     grade_source: Mapped[str | None] = mapped_column(Text)  # 'input', 'LEC', 'LS'
+    # Assessment inputs when no grade is given (DOMAIN.md §2): LEC D = L×E×C, LS R = L×S.
+    lec_l: Mapped[float | None] = mapped_column(Double)
+    lec_e: Mapped[float | None] = mapped_column(Double)
+    lec_c: Mapped[float | None] = mapped_column(Double)
+    ls_l: Mapped[int | None] = mapped_column(SmallInteger)
+    ls_s: Mapped[int | None] = mapped_column(SmallInteger)
+    sector_class: Mapped[str | None] = mapped_column(Text)  # 行业类别, e.g. 加油加气站
+    established_date: Mapped[dt.date | None] = mapped_column(Date)
     supervision_class: Mapped[str | None] = mapped_column(Text)
     scale: Mapped[str | None] = mapped_column(Text)
     employees: Mapped[int | None] = mapped_column(Integer)

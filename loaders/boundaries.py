@@ -29,6 +29,7 @@ __all__ = [
     "load_boundaries",
     "read_units",
     "reassign_enterprises",
+    "sync_hazard_paths",
     "HEADER_SYNONYMS",
 ]
 
@@ -314,24 +315,42 @@ def _write_set(
     return set_id, bottom, str(grid.loc[top, "name"].iat[0]), float(areas[top].iat[0])
 
 
+# Row-level security keeps PostGIS's (non-leakproof) index operators from running before the
+# policy, so a spatial join on enterprise itself cannot use its GiST index (35 s for 20,000
+# points). The district's points are copied to a temp table (policy applied once), indexed,
+# and joined there.
+_REASSIGN_POINTS_SQL = """
+CREATE TEMP TABLE reassign_points ON COMMIT DROP AS
+SELECT id, cell_code, region_path, placement, geom FROM enterprise
+WHERE district_code = :d AND geom IS NOT NULL AND placement <> 'swapped_lonlat';
+CREATE INDEX ON reassign_points USING gist (geom);
+ANALYZE reassign_points (geom)
+"""
+
+# The point → cell rule of gridrisk_cell_for_point for all of them at once: the intersecting
+# bottom-tier cell with the lowest code, cells outer against the points' index (revision 0005).
 _REASSIGN_SQL = text(
     """
-    WITH placed AS (
-        SELECT e.id, e.cell_code AS old_cell, gridrisk_cell_for_point(e.geom, :d) AS new_cell, e.geom
-        FROM enterprise e
-        WHERE e.district_code = :d AND e.geom IS NOT NULL AND e.placement <> 'swapped_lonlat'
+    WITH bottom AS MATERIALIZED (SELECT * FROM gridrisk_bottom_cells(:d)),
+    cells AS MATERIALIZED (
+        SELECT DISTINCT ON (p.id) p.id, c.code AS new_cell
+        FROM bottom c JOIN reassign_points p ON ST_Intersects(c.geom, p.geom)
+        ORDER BY p.id, c.code
+    ),
+    units AS MATERIALIZED (
+        SELECT u.code, u.path, u.tier, u.geom FROM region_unit u
+        JOIN boundary_set s ON s.id = u.boundary_set_id AND s.is_current AND s.district_code = :d
     ),
     target AS (
-        SELECT p.id, p.old_cell, p.new_cell,
+        SELECT p.id, p.cell_code AS old_cell, c.new_cell,
                coalesce(u.path, ARRAY[CAST(:d AS text)]) AS region_path,
-               CASE WHEN p.new_cell IS NOT NULL THEN 'placed'
-                    WHEN EXISTS (SELECT 1 FROM region_unit t JOIN boundary_set s ON s.id = t.boundary_set_id
-                                 WHERE s.district_code = :d AND s.is_current AND t.tier = 1
-                                   AND ST_Intersects(t.geom, p.geom)) THEN 'no_cell'
+               CASE WHEN c.new_cell IS NOT NULL THEN 'placed'
+                    WHEN EXISTS (SELECT 1 FROM units t WHERE t.tier = 1 AND ST_Intersects(t.geom, p.geom))
+                    THEN 'no_cell'
                     ELSE 'outside_district' END AS placement
-        FROM placed p
-        LEFT JOIN (SELECT u.code, u.path FROM region_unit u JOIN boundary_set s ON s.id = u.boundary_set_id
-                   WHERE s.district_code = :d AND s.is_current) u ON u.code = p.new_cell
+        FROM reassign_points p
+        LEFT JOIN cells c ON c.id = p.id
+        LEFT JOIN units u ON u.code = c.new_cell
     )
     UPDATE enterprise e
     SET cell_code = t.new_cell, region_path = t.region_path, placement = t.placement, updated_at = now()
@@ -348,7 +367,16 @@ def reassign_enterprises(conn: Connection, district: str) -> int:
 
     Hazards follow their enterprise's ancestry (row-level security keys on it).
     """
+    for statement in _REASSIGN_POINTS_SQL.split(";"):
+        conn.execute(text(statement), {"d": district})
     moved = sum(1 for (changed,) in conn.execute(_REASSIGN_SQL, {"d": district}) if changed)
+    conn.execute(text("DROP TABLE reassign_points"))
+    sync_hazard_paths(conn, district)
+    return moved
+
+
+def sync_hazard_paths(conn: Connection, district: str) -> None:
+    """Hazards carry their enterprise's ancestry (row-level security keys on it)."""
     conn.execute(
         text(
             "UPDATE hazard h SET region_path = e.region_path FROM enterprise e "
@@ -356,7 +384,6 @@ def reassign_enterprises(conn: Connection, district: str) -> int:
         ),
         {"d": district},
     )
-    return moved
 
 
 class _Steps:

@@ -42,7 +42,9 @@ def _engine():
 
 def _refused(exc: LoadRefusedError) -> typer.Exit:
     console.print(f"[red]载入被拒绝，未写入任何数据（{len(exc.problems)} 个问题）:[/red]")
-    console.print(format_problems(exc.problems), markup=False, highlight=False)
+    console.print(format_problems(exc.problems[:200]), markup=False, highlight=False)
+    if len(exc.problems) > 200:
+        console.print(f"  … 另有 {len(exc.problems) - 200} 个问题")
     return typer.Exit(EXIT_REFUSED)
 
 
@@ -127,6 +129,93 @@ def outline(
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
     _print_boundary_result(result)
+
+
+def _parse_mapping(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            console.print(f"[red]--map 应写成 字段=列名（例如 --map uscc=信用代码），收到: {item!r}[/red]")
+            raise typer.Exit(EXIT_CONFIG)
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _print_enterprise_summary(result) -> None:
+    table = Table(title="企业名单载入结果")
+    for column in ("行数", "新增", "更新", "未变", "拒绝", "警告"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            str(n)
+            for n in (
+                result.total_rows,
+                result.inserted,
+                result.updated,
+                result.unchanged,
+                result.rejected,
+                len(result.warnings),
+            )
+        )
+    )
+    console.print(table)
+    placement_zh = {
+        "placed": "落入网格",
+        "no_coordinates": "无坐标",
+        "outside_district": "区县范围外",
+        "no_cell": "不在任何网格",
+        "swapped_lonlat": "经纬度疑似颠倒",
+    }
+    console.print("落点: " + "，".join(f"{placement_zh.get(k, k)} {v}" for k, v in sorted(result.placement.items())))
+    for label, problems, path in (
+        ("拒绝", result.rejections, result.rejects_file),
+        ("警告", result.warnings, result.warnings_file),
+    ):
+        if problems:
+            console.print(f"{label} {len(problems)} 条，详见 {path}", markup=False)
+            for problem in problems[:10]:
+                console.print(f"  - {problem}", markup=False, highlight=False)
+            if len(problems) > 10:
+                console.print(f"  … 另有 {len(problems) - 10} 条")
+
+
+@app.command()
+def enterprises(
+    path: Path = typer.Argument(..., help="Enterprise list: CSV (UTF-8, UTF-8 BOM or GBK) or XLSX/XLS"),
+    crs: str | None = typer.Option(
+        None,
+        "--crs",
+        help="Coordinate system of every row (a 坐标系 column overrides it per row): wgs84, cgcs2000, gcj02, bd09 or EPSG code",
+    ),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)"),
+    encoding: str | None = typer.Option(None, "--encoding", help="CSV encoding (default: detected)"),
+    mapping: list[str] = typer.Option(
+        [], "--map", help="field=column for headers not recognised, e.g. --map uscc=信用代码"
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
+    district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
+) -> None:
+    """Load an enterprise list (企业名单); re-loading updates by 统一社会信用代码."""
+    from rich.progress import Progress
+
+    from loaders.enterprises import EnterpriseOptions, load_enterprises
+
+    options = EnterpriseOptions(
+        district_code=district or get_settings().district_code,
+        crs=crs,
+        sheet=sheet,
+        encoding=encoding,
+        columns=_parse_mapping(mapping),
+        strict=strict,
+    )
+    try:
+        with Progress(console=console, transient=True) as progress:
+            result = load_enterprises(_engine(), path, options, progress=progress)
+    except LoadRefusedError as exc:
+        raise _refused(exc) from exc
+    _print_enterprise_summary(result)
+    raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
 
 @app.command("demo-grid")

@@ -6,6 +6,7 @@ Tier 1 is the real outline; tiers 2-4 are generated (geo.demo_grid) with the rea
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,12 +14,24 @@ import pandas as pd
 from rich.console import Console
 from sqlalchemy import Engine, text
 
+from config import get_settings
 from config.settings import PROJECT_ROOT
+from db.scope import Scope, apply_scope
+from geo.demo_enterprises import PROFILE_FILES, EnterpriseProfile, demo_enterprise_list
 from geo.demo_grid import generate_demo_grid
 from loaders.boundaries import BoundaryOptions, load_boundaries
+from loaders.enterprises import EnterpriseOptions, load_enterprises
 from loaders.outline import load_context
 
-__all__ = ["load_demo", "write_demo_grid", "DEMO_CODE_YEAR", "OUTLINE_FILE", "CONTEXT_FILE", "DEMO_OUTPUT"]
+__all__ = [
+    "load_demo",
+    "write_demo_grid",
+    "write_demo_enterprises",
+    "DEMO_CODE_YEAR",
+    "OUTLINE_FILE",
+    "CONTEXT_FILE",
+    "DEMO_OUTPUT",
+]
 
 BOUNDARIES = PROJECT_ROOT / "data" / "boundaries"
 TABLES = PROJECT_ROOT / "data" / "demo"
@@ -57,8 +70,47 @@ def write_demo_grid(
     return out
 
 
+def write_demo_enterprises(
+    grid_file: Path, out_dir: Path, *, today: dt.date, seed: int = DEMO_SEED, n: int = 20000
+) -> tuple[Path, Path, pd.DataFrame]:
+    """Write the demo enterprise list as a bureau receives it: Excel and CSV, Chinese headers,
+    part GCJ-02 and part BD-09, with a handful of realistic bad rows. Returns both paths and
+    the bad rows (row numbers, kinds, what the loader should do with them)."""
+    grid = gpd.read_file(grid_file, layer="grid")
+    tier2 = pd.read_csv(TIER2_FILE, dtype={"code": str})
+    tables = {key: pd.read_csv(TABLES / name, dtype=str, keep_default_na=False) for key, name in PROFILE_FILES.items()}
+    listing = demo_enterprise_list(grid, tier2, EnterpriseProfile.from_tables(tables), seed=seed, n=n, today=today)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    xlsx, csv = out_dir / f"企业名单_蚌山区_{today:%Y%m%d}.xlsx", out_dir / f"企业名单_蚌山区_{today:%Y%m%d}.csv"
+    for target, write in ((xlsx, _write_xlsx), (csv, _write_csv)):
+        tmp = target.with_name(f".{target.name}.tmp")
+        write(listing.table, tmp)
+        tmp.replace(target)
+    return xlsx, csv, listing.bad_rows
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
+    with pd.ExcelWriter(path, engine="xlsxwriter", date_format="yyyy-mm-dd") as writer:
+        table.to_excel(writer, sheet_name="企业名单", index=False)
+        sheet = writer.sheets["企业名单"]
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, len(table.columns) - 1, 14)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+
+
 def demo_grid_path(seed: int = DEMO_SEED) -> Path:
     return DEMO_OUTPUT / f"340303_grid_{DEMO_CODE_YEAR}_seed{seed}.gpkg"
+
+
+def _has_enterprises(engine: Engine) -> bool:
+    with engine.begin() as conn:
+        apply_scope(conn, Scope.whole_district("340303"))
+        return conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM enterprise WHERE district_code = '340303')")
+        ).scalar_one()
 
 
 def _has_grid(engine: Engine) -> bool:
@@ -74,15 +126,28 @@ def _has_grid(engine: Engine) -> bool:
 
 def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None = None) -> bool:
     """Load the demo data; with ``if_empty`` only what the database does not hold yet."""
-    if if_empty and _has_grid(engine):
-        return False
     say = (console or Console(stderr=True)).print
+    loaded = False
     grid_file = demo_grid_path()
-    if not grid_file.exists():
-        say("生成演示网格（合成的乡镇/街道、社区/村、网格边界）…")
-        write_demo_grid(grid_file)
-    result = load_boundaries(engine, grid_file, BoundaryOptions(code_year=DEMO_CODE_YEAR))
-    tiers = "、".join(f"{t}级 {n} 个" for t, n in result.units_per_tier.items())
-    say(f"网格边界: {tiers}")
-    say(f"周边区域: {load_context(engine, CONTEXT_FILE)} 个")
-    return True
+    if not (if_empty and _has_grid(engine)):
+        if not grid_file.exists():
+            say("生成演示网格（合成的乡镇/街道、社区/村、网格边界）…")
+            write_demo_grid(grid_file)
+        result = load_boundaries(engine, grid_file, BoundaryOptions(code_year=DEMO_CODE_YEAR))
+        tiers = "、".join(f"{t}级 {n} 个" for t, n in result.units_per_tier.items())
+        say(f"网格边界: {tiers}")
+        say(f"周边区域: {load_context(engine, CONTEXT_FILE)} 个")
+        loaded = True
+    if not (if_empty and _has_enterprises(engine)):
+        settings = get_settings()
+        today = dt.datetime.now(settings.tz).date()
+        xlsx = DEMO_OUTPUT / f"企业名单_蚌山区_{today:%Y%m%d}.xlsx"
+        if not xlsx.exists():  # generated once a day, dated relative to the day it is made
+            xlsx, _, _ = write_demo_enterprises(grid_file, DEMO_OUTPUT, today=today)
+        result = load_enterprises(engine, xlsx, EnterpriseOptions(district_code="340303"))
+        say(
+            f"企业: 新增 {result.inserted}，更新 {result.updated}，拒绝 {result.rejected}（见 {result.rejects_file}），"
+            f"落点 {result.placement}"
+        )
+        loaded = True
+    return loaded

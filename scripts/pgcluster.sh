@@ -140,6 +140,7 @@ work_mem = 32MB
 maintenance_work_mem = 256MB
 max_connections = 100
 fsync = on
+jit = off
 EOF
     write_state
 }

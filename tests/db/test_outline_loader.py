@@ -11,7 +11,7 @@ from sqlalchemy import text
 from db.scope import Scope, apply_scope
 from loaders.demo import CONTEXT_FILE, OUTLINE_FILE
 from loaders.errors import LoadRefusedError
-from loaders.outline import load_outline
+from loaders.outline import load_context, load_outline
 
 pytestmark = pytest.mark.db
 DATA = Path(__file__).resolve().parents[1] / "data" / "outline"
@@ -31,9 +31,12 @@ def fresh_db(test_db, admin_engine):
     _clean()
     yield admin_engine
     _clean()
-    from loaders.demo import load_demo  # leave the live database as the other tests expect it
+    # Leave the live database as the other tests expect it: the demo grid and context again.
+    from loaders.boundaries import BoundaryOptions, load_boundaries
+    from loaders.demo import DEMO_CODE_YEAR, demo_grid_path
 
-    load_demo(admin_engine)
+    load_boundaries(admin_engine, demo_grid_path(), BoundaryOptions(code_year=DEMO_CODE_YEAR))
+    load_context(admin_engine, CONTEXT_FILE)
 
 
 def _units(engine):

@@ -1,0 +1,35 @@
+"""Text safety for spreadsheets: neutralise cells Excel/WPS would run as formulas.
+
+A text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return is a formula
+(or DDE) to a spreadsheet (CSV injection); it gets a leading apostrophe. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+__all__ = ["FORMULA_PREFIXES", "neutralise_formula", "restore_neutralised"]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """``'=cmd|…'`` → ``"'=cmd|…"``; numbers, dates and None pass through unchanged.
+
+    Examples
+    --------
+    >>> neutralise_formula("=1+1"), neutralise_formula(-5), neutralise_formula("-5")
+    ("'=1+1", -5, "'-5")
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    if isinstance(value, numbers.Number) or value is None:
+        return value
+    return value
+
+
+def restore_neutralised(value: str) -> str:
+    """Undo :func:`neutralise_formula` on text read back from a report the product wrote."""
+    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value

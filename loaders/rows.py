@@ -1,0 +1,102 @@
+"""Row validation shared by every tabular loader: collect every problem of every row at once.
+
+Checks are vectorised: each takes a boolean mask over the rows and records one
+:class:`~loaders.errors.Problem` per flagged row, with the file's own row number, the column as
+the file names it, and the value received. Problems are either rejections (the row is not
+loaded) or warnings (the row is loaded and flagged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from loaders.errors import Problem
+from loaders.tabular import RawTable
+
+__all__ = ["RowChecks", "REJECT", "WARN", "map_unique", "parse_number", "split_list"]
+
+REJECT, WARN = "reject", "warn"
+
+
+@dataclass
+class RowChecks:
+    """Problems found so far in ``table``; ``columns`` maps field → the file's column."""
+
+    table: RawTable
+    columns: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+    severity: list[str] = field(default_factory=list)
+    _rejected: set[int] = field(default_factory=set)  # positional row indexes
+
+    def cell(self, key: str) -> pd.Series:
+        """The column for ``key`` as text ('' when the file lacks it)."""
+        column = self.columns.get(key)
+        frame = self.table.frame
+        return frame[column] if column else pd.Series("", index=frame.index, dtype=object)
+
+    def flag(
+        self,
+        mask: pd.Series,
+        key: str,
+        code: str,
+        message: str | Callable[[str], str],
+        *,
+        severity: str = REJECT,
+        values: pd.Series | None = None,
+    ) -> None:
+        values = self.cell(key) if values is None else values
+        column = self.columns.get(key, key)
+        for position in mask.to_numpy().nonzero()[0]:
+            value = str(values.iat[position])
+            text = message(value) if callable(message) else message
+            self.problems.append(
+                Problem(self.table.file_name, self.table.row_numbers[position], column, value, code, text)
+            )
+            self.severity.append(severity)
+            if severity == REJECT:
+                self._rejected.add(int(position))
+
+    @property
+    def rejected_mask(self) -> pd.Series:
+        mask = pd.Series(False, index=self.table.frame.index)
+        mask.iloc[sorted(self._rejected)] = True
+        return mask
+
+    def rejections(self) -> list[Problem]:
+        return [p for p, s in zip(self.problems, self.severity, strict=True) if s == REJECT]
+
+    def warnings(self) -> list[Problem]:
+        return [p for p, s in zip(self.problems, self.severity, strict=True) if s == WARN]
+
+
+def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from text (full-width digits and thousands separators tolerated).
+
+    Returns (values as float, mask of cells that are non-empty but not a number).
+    """
+    cleaned = (
+        text.str.strip()
+        .str.translate(str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+"))
+        .str.replace(",", "", regex=False)
+    )
+    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    return values, (cleaned != "") & values.isna()
+
+
+def split_list(text: str) -> list[str]:
+    """'粉尘涉爆、有限空间' → ['粉尘涉爆', '有限空间'] (、 , ， ; ； / and spaces separate)."""
+    for separator in ("，", ",", "；", ";", "/", "|", " "):
+        text = text.replace(separator, "、")
+    return [item for item in (part.strip() for part in text.split("、")) if item]
+
+
+def map_unique(values: pd.Series, mapping: dict | Callable[[str], object]) -> pd.Series:
+    """``values.map(mapping)`` computed once per distinct value (columns such as 行业领域 or
+    坐标系 hold a handful of values over thousands of rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    lookup = mapping.get if isinstance(mapping, dict) else mapping
+    mapped = pd.Series([lookup(u) for u in uniques], dtype=object)
+    return pd.Series(mapped.to_numpy()[codes], index=values.index, dtype=object)
