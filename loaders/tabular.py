@@ -52,7 +52,7 @@ def _problem(path: Path, code: str, message: str, value: str | None = None) -> L
     return LoadRefusedError([Problem(path.name, None, None, value, code, message)])
 
 
-def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[str]], str]:
+def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     data = path.read_bytes()
     if not data.strip(b"\xef\xbb\xbf \r\n\t"):
         raise _problem(path, "empty_file", "文件是空的")
@@ -61,12 +61,22 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[list[list[str]], str]:
         text = data.decode(encoding)
     except (ValueError, LookupError) as exc:
         raise _problem(path, "unknown_encoding", f"无法识别文件编码（应为 UTF-8 或 GBK）: {exc}") from exc
-    sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|").delimiter
     except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)], encoding
+        delimiter = ","
+    # pandas' C parser: ~10× faster than the csv module on a 20,000-row list. Rows are records
+    # as Excel numbers them (a quoted cell spanning lines is one row).
+    frame = pd.read_csv(
+        io.StringIO(text.lstrip("\ufeff")),
+        sep=delimiter,
+        dtype=object,
+        header=None,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+    return frame, encoding
 
 
 def _cell_text(value: object) -> str:
@@ -84,7 +94,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_excel(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
+def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -99,7 +109,8 @@ def _read_excel(path: Path, sheet: str | None) -> tuple[list[list[str]], str]:
         raise
     except Exception as exc:  # calamine raises its own error types for corrupt or truncated files
         raise _problem(path, "unreadable_file", f"无法读取 Excel 文件（文件可能已损坏或不完整）: {exc}") from exc
-    return [[_cell_text(v) for v in row] for row in rows], name
+    # Most cells are text already: convert only the others (a 20,000-row list has ~500k cells).
+    return pd.DataFrame([[v if type(v) is str else _cell_text(v) for v in row] for row in rows], dtype=object), name
 
 
 def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = None) -> RawTable:
@@ -107,24 +118,21 @@ def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = N
     if not path.is_file():
         raise _problem(path, "file_not_found", "文件不存在")
     is_excel = path.suffix.lower() in EXCEL_SUFFIXES
-    rows, detail = _read_excel(path, sheet) if is_excel else _read_csv(path, encoding)
-    numbered = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(rows)]
-    numbered = [(n, row) for n, row in numbered if any(row)]
-    if not numbered:
+    raw, detail = _read_excel(path, sheet) if is_excel else _read_csv(path, encoding)
+    raw = raw.fillna("").astype(str).apply(lambda column: column.str.strip()).astype(object)
+    nonblank = (raw != "").any(axis=1).to_numpy()
+    if not nonblank.any():
         raise _problem(path, "empty_file", "文件是空的")
-    (_, header), body = numbered[0], numbered[1:]
-    if not body:
+    row_numbers = (raw.index[nonblank] + 1).tolist()  # as numbered in the file / sheet
+    raw = raw[nonblank]
+    header = [str(h).lstrip("\ufeff").strip() for h in raw.iloc[0]]
+    if len(raw) == 1:
         raise _problem(path, "no_rows", "文件只有表头，没有数据行")
-    header = [h.lstrip("\ufeff").strip() for h in header]
-    width = len(header)
-    cells = [(row + [""] * width)[:width] for _, row in body]
-    frame = pd.DataFrame(cells, columns=_unique(header), dtype=object)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = _unique(header)
+    frame = frame.loc[:, [bool(h) or bool((frame[c] != "").any()) for h, c in zip(header, frame.columns, strict=True)]]
     return RawTable(
-        path.name,
-        frame,
-        [n for n, _ in body],
-        encoding=None if is_excel else detail,
-        sheet=detail if is_excel else None,
+        path.name, frame, row_numbers[1:], encoding=None if is_excel else detail, sheet=detail if is_excel else None
     )
 
 
