@@ -44,6 +44,17 @@ TIER2_FILE = TABLES / "tier2_anchors_340303.csv"
 TIER3_FILE = BOUNDARIES / "villages_340303.csv"
 
 
+def read_grid_inputs(
+    outline_file: Path = OUTLINE_FILE, tier2_file: Path = TIER2_FILE, tier3_file: Path = TIER3_FILE
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """The generator's inputs: the outline, the tier-2 anchor/density table, the tier-3 names."""
+    outline = gpd.read_file(outline_file)
+    tier2 = pd.read_csv(tier2_file, dtype={"code": str})
+    villages = pd.read_csv(tier3_file, dtype=str)
+    tier3 = villages.rename(columns={"streetCode": "parent_code"})[["code", "name", "parent_code"]]
+    return outline, tier2, tier3
+
+
 def write_demo_grid(
     out: Path,
     *,
@@ -58,10 +69,7 @@ def write_demo_grid(
     ``tier2_file``: code,name,anchor_lon,anchor_lat,expected_enterprises; ``tier3_file``:
     code,name and the parent code as ``streetCode`` or ``parent_code``.
     """
-    outline = gpd.read_file(outline_file)
-    tier2 = pd.read_csv(tier2_file, dtype={"code": str})
-    villages = pd.read_csv(tier3_file, dtype=str)
-    tier3 = villages.rename(columns={"streetCode": "parent_code"})[["code", "name", "parent_code"]]
+    outline, tier2, tier3 = read_grid_inputs(outline_file, tier2_file, tier3_file)
     grid = generate_demo_grid(outline, tier2, tier3, tier2, seed=seed, target_cells=target_cells)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.gpkg")

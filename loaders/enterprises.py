@@ -267,43 +267,47 @@ def _identity(checks: RowChecks, rows: pd.DataFrame) -> None:
         rows[key] = value.where(value != "", None)
 
 
-def _vocabulary_column(checks: RowChecks, key: str, vocabulary: dict[str, str], code: str, label: str) -> pd.Series:
-    raw = checks.cell(key).str.strip()
-    canonical = map_unique(raw.str.lower(), vocabulary)
-    accepted = "、".join(sorted(set(vocabulary.values())))
-    checks.flag(
-        (raw != "") & canonical.isna(), key, code, f"无法识别的{label}；可用: {accepted}（同义词见 data/vocab）"
-    )
-    return canonical.where(canonical.notna(), None)
+def _lookup(
+    checks: RowChecks,
+    key: str,
+    mapping: dict,
+    code: str,
+    message: str,
+    *,
+    values: pd.Series | None = None,
+    fold_case: bool = False,
+) -> pd.Series:
+    """Map a column (or ``values``) through ``mapping``; a non-empty value mapping to nothing is rejected."""
+    raw = checks.cell(key).str.strip() if values is None else values
+    mapped = map_unique(raw.str.lower() if fold_case else raw, mapping)
+    checks.flag((raw != "") & mapped.isna(), key, code, message, values=raw)
+    return mapped.where(mapped.notna(), None)
+
+
+def _accepted(vocabulary: dict[str, str]) -> str:
+    return "、".join(sorted(set(vocabulary.values())))
 
 
 def _classification(checks: RowChecks, rows: pd.DataFrame) -> None:
-    rows["sector"] = _vocabulary_column(checks, "sector", load_vocabulary("sectors"), "unknown_sector", "行业领域")
+    sectors = load_vocabulary("sectors")
+    rows["sector"] = _lookup(
+        checks,
+        "sector",
+        sectors,
+        "unknown_sector",
+        f"无法识别的行业领域；可用: {_accepted(sectors)}（同义词见 data/vocab）",
+        fold_case=True,
+    )
     flags_vocab = load_vocabulary("flags")
     raw_flags = map_unique(checks.cell("flags"), split_list)
     unknown = raw_flags.map(lambda items: [i for i in items if i.lower() not in flags_vocab])
-    checks.flag(
-        unknown.map(bool),
-        "flags",
-        "unknown_flag",
-        f"无法识别的风险标签；可用: {'、'.join(sorted(set(flags_vocab.values())))}",
-    )
+    checks.flag(unknown.map(bool), "flags", "unknown_flag", f"无法识别的风险标签；可用: {_accepted(flags_vocab)}")
     rows["special_flags"] = raw_flags.map(
         lambda items: sorted({flags_vocab[i.lower()] for i in items if i.lower() in flags_vocab})
     )
-    grade_text = checks.cell("grade").str.strip()
-    grade = map_unique(grade_text, GRADES)
-    checks.flag(
-        (grade_text != "") & grade.isna(),
-        "grade",
-        "unknown_grade",
-        "风险等级应为 重大/较大/一般/低（或 1-4、红/橙/黄/蓝）",
-    )
+    grade = _lookup(checks, "grade", GRADES, "unknown_grade", "风险等级应为 重大/较大/一般/低（或 1-4、红/橙/黄/蓝）")
     rows["grade"] = pd.array(grade.tolist(), dtype="Int64")
-    status_text = checks.cell("status").str.strip()
-    status = map_unique(status_text, STATUSES)
-    checks.flag((status_text != "") & status.isna(), "status", "unknown_status", "经营状态应为 在营/停产/关闭")
-    rows["status"] = status.where(status.notna(), None)
+    rows["status"] = _lookup(checks, "status", STATUSES, "unknown_status", "经营状态应为 在营/停产/关闭")
 
 
 def _numbers(checks: RowChecks, rows: pd.DataFrame) -> None:
@@ -353,6 +357,7 @@ def _coordinates(checks: RowChecks, rows: pd.DataFrame, options: EnterpriseOptio
 
 
 def _row_systems(checks: RowChecks, options: EnterpriseOptions) -> pd.Series:
+    """Each row's coordinate system: its 坐标系 cell, else the file-level --crs."""
     text_values = checks.cell("crs").str.strip()
     if options.crs:
         text_values = text_values.where(text_values != "", options.crs)
@@ -362,12 +367,13 @@ def _row_systems(checks: RowChecks, options: EnterpriseOptions) -> pd.Series:
             parsed[value] = parse_coordinate_system(value) if value else None
         except UnknownCoordinateSystemError:
             parsed[value] = None
-    systems = map_unique(text_values, parsed)
-    checks.flag(
-        (text_values != "") & systems.isna(),
+    systems = _lookup(
+        checks,
         "crs",
+        parsed,
         "unknown_crs",
         "无法识别的坐标系；可用: WGS84、CGCS2000、GCJ-02（高德）、BD-09（百度）或 EPSG 代码",
+        values=text_values,
     )
     has_point = (checks.cell("lon").str.strip() != "") | (checks.cell("lat").str.strip() != "")
     checks.flag(

@@ -40,11 +40,9 @@ FIREWORK_UNITS = {"340303003", "340303005", YANSHAN}  # 纬二路街道, 宏业�
 
 @pytest.fixture(scope="module")
 def bengshan() -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
-    outline = gpd.read_file(DATA / "boundaries" / "340303_bengshan_district.geojson")
-    tier2 = pd.read_csv(DATA / "demo" / "tier2_anchors_340303.csv", dtype={"code": str})
-    villages = pd.read_csv(DATA / "boundaries" / "villages_340303.csv", dtype={"code": str, "streetCode": str})
-    tier3 = villages.rename(columns={"streetCode": "parent_code"})[["code", "name", "parent_code"]]
-    return outline, tier2, tier3
+    from loaders.demo import read_grid_inputs
+
+    return read_grid_inputs()
 
 
 @pytest.fixture(scope="module")
