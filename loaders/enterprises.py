@@ -9,7 +9,7 @@ load leaves the database as it was, and loading the same file twice changes noth
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +18,15 @@ from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
 
 from config.settings import PROJECT_ROOT
-from db.scope import Scope, apply_scope
 from geo.chinese_crs import UnknownCoordinateSystemError, parse_coordinate_system, to_storage_lonlat
 from geo.safe_text import restore_neutralised
 from geo.uscc import normalise_uscc, uscc_problems
-from loaders.audit import file_sha256, write_audit
 from loaders.boundaries import sync_hazard_paths
 from loaders.errors import LoadRefusedError, Problem
-from loaders.report import IGNORED_COLUMNS, write_row_report
+from loaders.pipeline import LoadResult, Parsed, TabularOptions, Written, as_pg_array, copy_frame, run_tabular_load
+from loaders.report import IGNORED_COLUMNS
 from loaders.rows import WARN, RowChecks, map_unique, parse_number, split_list
-from loaders.tabular import RawTable, map_headers, read_table
+from loaders.tabular import RawTable, map_headers
 
 __all__ = [
     "EnterpriseOptions",
@@ -110,38 +109,12 @@ _LON, _LAT = (73.0, 136.0), (3.0, 54.0)
 
 
 @dataclass(frozen=True)
-class EnterpriseOptions:
-    district_code: str
+class EnterpriseOptions(TabularOptions):
     crs: str | None = None  # file-level coordinate system; a 坐标系 column overrides it per row
-    sheet: str | None = None
-    encoding: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # field → file column
-    strict: bool = False  # refuse the whole file on any problem
-    write_reports: bool = True
 
 
-@dataclass(frozen=True)
-class ParsedEnterprises:
-    rows: pd.DataFrame  # valid rows, one per USCC, ready to stage
-    table: RawTable
-    rejections: list[Problem]
-    warnings: list[Problem]
-
-
-@dataclass(frozen=True)
-class EnterpriseLoadResult:
-    total_rows: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-    placement: dict[str, int]
-    rejections: list[Problem]
-    warnings: list[Problem]
-    rejects_file: Path | None
-    warnings_file: Path | None
-    audit_id: int
-    status: str
+ParsedEnterprises = Parsed
+EnterpriseLoadResult = LoadResult
 
 
 def load_vocabulary(name: str) -> dict[str, str]:
@@ -159,7 +132,7 @@ def load_vocabulary(name: str) -> dict[str, str]:
 # ------------------------------------------------------------------ parsing (no I/O beyond the read)
 
 
-def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> ParsedEnterprises:
+def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> Parsed:
     """Validate every row; return the rows to load and every problem (rejections and warnings)."""
     frame = table.frame.drop(columns=[c for c in IGNORED_COLUMNS if c in table.frame.columns])
     for column in frame.columns:  # a corrected rejects file carries neutralised text ('=…)
@@ -188,7 +161,7 @@ def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> ParsedEnte
     )
     rows["source_row"] = table.row_numbers
     keep = ~checks.rejected_mask
-    return ParsedEnterprises(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
+    return Parsed(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
 
 
 def _require_columns(table: RawTable, columns: dict[str, str], options: EnterpriseOptions) -> None:
@@ -513,97 +486,35 @@ def _merge_sql() -> str:
 _MERGE_SQL = _merge_sql()
 
 
-def _copy_rows(conn: Connection, rows: pd.DataFrame) -> None:
-    """COPY the rows into the staging table as one CSV stream (unquoted empty = NULL)."""
-    out = rows[_STAGE_COLUMNS].copy()
-    out["special_flags"] = out["special_flags"].map(lambda flags: "{" + ",".join(flags) + "}")
-    buffer = out.to_csv(index=False, header=False)
-    raw = conn.connection.driver_connection
-    columns = ", ".join(_STAGE_COLUMNS)
-    with raw.cursor() as cursor, cursor.copy(f"COPY stage_enterprise ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buffer)
+def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
+    conn.execute(text(_STAGE_DDL))
+    rows = parsed.rows.assign(special_flags=parsed.rows["special_flags"].map(as_pg_array))
+    copy_frame(conn, "stage_enterprise", rows, _STAGE_COLUMNS)
+    for statement in _LOCATE_SQL.split(";"):
+        conn.execute(text(statement))
+    conn.execute(text(_PLACE_SQL), {"d": district})
+    flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
+    sync_hazard_paths(conn, district)
+    placement = dict(conn.execute(text("SELECT final_placement, count(*) FROM placed_enterprise GROUP BY 1")).all())
+    return Written(sum(flags), len(flags) - sum(flags), {"placement": placement}, _placement_warnings(conn, path))
 
 
 def load_enterprises(
     engine: Engine, path: Path, options: EnterpriseOptions, *, progress: Progress | None = None
-) -> EnterpriseLoadResult:
+) -> LoadResult:
     """Read, validate, convert, place and merge ``path`` in one transaction; write reports and audit."""
-    task = progress.add_task("读取企业名单", total=4) if progress else None
-
-    def step(description: str) -> None:
-        if progress is not None:
-            progress.update(task, advance=1, description=description)
-
-    try:
-        table = read_table(path, sheet=options.sheet, encoding=options.encoding)
-        step("校验每一行")
-        parsed = parse_enterprises(table, options)
-        if options.strict and (parsed.rejections or parsed.warnings):
-            raise LoadRefusedError(parsed.rejections + parsed.warnings)
-    except LoadRefusedError as exc:
-        write_audit(
-            engine,
-            kind="enterprises",
-            path=path,
-            status="refused",
-            detail={"problems": [p.as_dict() for p in exc.problems[:1000]]},
-        )
-        raise
-    step("写入数据库")
-    with engine.begin() as conn:
-        apply_scope(conn, Scope.whole_district(options.district_code))
-        conn.execute(text(_STAGE_DDL))
-        _copy_rows(conn, parsed.rows)
-        for statement in _LOCATE_SQL.split(";"):
-            conn.execute(text(statement))
-        conn.execute(text(_PLACE_SQL), {"d": options.district_code})
-        flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": options.district_code})]
-        sync_hazard_paths(conn, options.district_code)
-        placement = dict(conn.execute(text("SELECT final_placement, count(*) FROM placed_enterprise GROUP BY 1")).all())
-        inserted, updated = sum(flags), len(flags) - sum(flags)
-        unchanged = len(parsed.rows) - inserted - updated
-        status = "loaded_with_rejects" if parsed.rejections else "unchanged" if inserted == updated == 0 else "loaded"
-        warned = _placement_warnings(conn, path, parsed)
-        counts = {
-            "inserted": inserted,
-            "updated": updated,
-            "unchanged": unchanged,
-            "rejected": len({p.row for p in parsed.rejections}),
-        }
-        audit_id = write_audit(
-            conn,
-            kind="enterprises",
-            path=path,
-            status=status,
-            counts=counts,
-            detail={
-                "placement": placement,
-                "rows": len(table.frame),
-                "sha256": file_sha256(path),
-                "rejections": [p.as_dict() for p in parsed.rejections[:1000]],
-            },
-        )
-    step("写出问题报告")
-    warnings = parsed.warnings + warned
-    rejects_file = write_row_report(path, parsed.table, parsed.rejections, "rejects") if options.write_reports else None
-    warnings_file = write_row_report(path, parsed.table, warnings, "warnings") if options.write_reports else None
-    return EnterpriseLoadResult(
-        len(table.frame),
-        inserted,
-        updated,
-        unchanged,
-        counts["rejected"],
-        placement,
-        parsed.rejections,
-        warnings,
-        rejects_file,
-        warnings_file,
-        audit_id,
-        status,
+    return run_tabular_load(
+        engine,
+        path,
+        options,
+        kind="enterprises",
+        progress=progress,
+        parse=lambda table: parse_enterprises(table, options),
+        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
     )
 
 
-def _placement_warnings(conn: Connection, path: Path, parsed: ParsedEnterprises) -> list[Problem]:
+def _placement_warnings(conn: Connection, path: Path) -> list[Problem]:
     """Rows loaded but not placed because their point is outside the district or in no cell."""
     messages = {
         "outside_district": "坐标在本区县范围外：已载入但未落入网格（请核对坐标和坐标系）",

@@ -1,0 +1,176 @@
+"""The one load pipeline every tabular loader runs (enterprises, hazards, inspections, staff).
+
+read the file → parse every row (all problems at once) → in ONE transaction: stage with COPY,
+merge, audit → write the rejects/warnings reports. A refused file writes only its audit row; a
+killed load leaves the database as it was (the transaction never commits); loading the same
+file twice changes nothing the second time (merges compare before they update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rich.progress import Progress
+from sqlalchemy import Connection, Engine
+
+from db.scope import Scope, apply_scope
+from loaders.audit import file_sha256, write_audit
+from loaders.errors import LoadRefusedError, Problem
+from loaders.report import write_row_report
+from loaders.tabular import RawTable, read_table
+
+__all__ = ["TabularOptions", "Parsed", "Written", "LoadResult", "run_tabular_load", "copy_frame", "as_pg_array"]
+
+_AUDIT_PROBLEMS_MAX = 1000  # the audit row keeps the first problems; the reports keep all
+
+
+@dataclass(frozen=True)
+class TabularOptions:
+    district_code: str
+    sheet: str | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # field → file column
+    strict: bool = False  # refuse the whole file on any problem
+    write_reports: bool = True
+
+
+@dataclass(frozen=True)
+class Parsed:
+    rows: pd.DataFrame  # valid rows, ready to stage
+    table: RawTable
+    rejections: list[Problem]
+    warnings: list[Problem]
+
+
+@dataclass(frozen=True)
+class Written:
+    inserted: int
+    updated: int
+    detail: dict[str, object] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)  # found while writing (e.g. placement)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    total_rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rejections: list[Problem]
+    warnings: list[Problem]
+    rejects_file: Path | None
+    warnings_file: Path | None
+    audit_id: int
+    status: str  # loaded / loaded_with_rejects / unchanged
+    detail: dict[str, object]
+
+    @property
+    def placement(self) -> dict[str, int]:
+        return dict(self.detail.get("placement", {}))
+
+
+def as_pg_array(items: list[str]) -> str:
+    """A text[] literal for COPY: every element double-quoted, with \\ and " escaped."""
+    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    """COPY ``frame[columns]`` into ``table`` as one CSV stream (unquoted empty field = NULL)."""
+    buffer = frame[columns].to_csv(index=False, header=False)
+    raw = conn.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
+        copy.write(buffer)
+
+
+def run_tabular_load(
+    engine: Engine,
+    path: Path,
+    options: TabularOptions,
+    *,
+    kind: str,
+    parse: Callable[[RawTable], Parsed],
+    write: Callable[[Connection, Parsed], Written],
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Run the pipeline for one file; raises LoadRefusedError (audited) when the file is refused."""
+    task = progress.add_task(f"读取 {path.name}", total=4) if progress else None
+
+    def step(description: str) -> None:
+        if progress is not None:
+            progress.update(task, advance=1, description=description)
+
+    try:
+        table = read_table(path, sheet=options.sheet, encoding=options.encoding)
+        step("校验每一行")
+        parsed = parse(table)
+        if options.strict and (parsed.rejections or parsed.warnings):
+            raise LoadRefusedError(parsed.rejections + parsed.warnings)
+    except LoadRefusedError as exc:
+        write_audit(
+            engine,
+            kind=kind,
+            path=path,
+            status="refused",
+            detail={"problems": [p.as_dict() for p in exc.problems[:_AUDIT_PROBLEMS_MAX]]},
+        )
+        raise
+    step("写入数据库")
+    with engine.begin() as conn:
+        apply_scope(conn, Scope.whole_district(options.district_code))
+        written = write(conn, parsed)
+        unchanged = len(parsed.rows) - written.inserted - written.updated
+        rejected = len({p.row for p in parsed.rejections})
+        status = (
+            "loaded_with_rejects"
+            if parsed.rejections
+            else "unchanged"
+            if written.inserted == written.updated == 0
+            else "loaded"
+        )
+        counts = {
+            "inserted": written.inserted,
+            "updated": written.updated,
+            "unchanged": unchanged,
+            "rejected": rejected,
+        }
+        audit_id = write_audit(
+            conn,
+            kind=kind,
+            path=path,
+            status=status,
+            counts=counts,
+            detail={
+                **written.detail,
+                "rows": len(table.frame),
+                "sha256": file_sha256(path),
+                "rejections": [p.as_dict() for p in parsed.rejections[:_AUDIT_PROBLEMS_MAX]],
+            },
+        )
+    step("写出问题报告")
+    warnings = parsed.warnings + written.warnings
+    rejects_file = warnings_file = None
+    if options.write_reports:
+        rejects_file = write_row_report(path, parsed.table, parsed.rejections, "rejects")
+        warnings_file = write_row_report(path, parsed.table, warnings, "warnings")
+    return LoadResult(
+        len(table.frame),
+        written.inserted,
+        written.updated,
+        unchanged,
+        rejected,
+        parsed.rejections,
+        warnings,
+        rejects_file,
+        warnings_file,
+        audit_id,
+        status,
+        written.detail,
+    )
