@@ -8,6 +8,7 @@ load leaves the database as it was, and loading the same file twice changes noth
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
 
 from config.settings import PROJECT_ROOT
+from db.scope import Scope, apply_scope
 from geo.chinese_crs import UnknownCoordinateSystemError, parse_coordinate_system, to_storage_lonlat
 from geo.safe_text import restore_neutralised
 from geo.uscc import normalise_uscc, uscc_problems
@@ -104,6 +106,7 @@ STATUSES = {
     "吊销": "关闭",
     "已关闭": "关闭",
 }
+MAX_EMPLOYEES = 1_000_000  # larger than any single enterprise; far below the int column's limit
 # Loose China box (degrees) to call out swapped lon/lat; placement decides in/out of the district.
 _LON, _LAT = (73.0, 136.0), (3.0, 54.0)
 
@@ -139,7 +142,7 @@ def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> Parsed:
         marked = frame[column].str.startswith("'")
         if marked.any():
             frame.loc[marked, column] = frame.loc[marked, column].map(restore_neutralised)
-    table = RawTable(table.file_name, frame, table.row_numbers, table.encoding, table.sheet)
+    table = dataclasses.replace(table, frame=frame)
     columns = map_headers(list(frame.columns), HEADERS, options.columns)
     _require_columns(table, columns, options)
     checks = RowChecks(table, columns)
@@ -292,6 +295,8 @@ def _numbers(checks: RowChecks, rows: pd.DataFrame) -> None:
             checks.flag(fractional, key, "not_an_integer", "应为整数")
             if key == "employees":
                 checks.flag(values < 0, key, "negative", "从业人数不能为负数")
+                # The column is an int; a phone number pasted here must not abort the load.
+                checks.flag(values > MAX_EMPLOYEES, key, "out_of_range", f"从业人数超过 {MAX_EMPLOYEES:,}，请核对")
             else:
                 checks.flag(values.notna() & ~values.between(1, 5), key, "out_of_range", "LS 法的 L、S 取值应为 1-5")
             rows[key] = values.round().astype("Int64")
@@ -356,7 +361,8 @@ def _row_systems(checks: RowChecks, options: EnterpriseOptions) -> pd.Series:
 
 
 def _duplicates(checks: RowChecks, rows: pd.DataFrame) -> None:
-    uscc = rows["uscc"]
+    # Run last: a copy of a row rejected for another reason is not a duplicate of anything loaded.
+    uscc = rows["uscc"].where(~checks.rejected_mask, "")
     present = uscc != ""
     first_row = {}
     for position, code in enumerate(uscc):
@@ -490,13 +496,50 @@ def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Writt
     conn.execute(text(_STAGE_DDL))
     rows = parsed.rows.assign(special_flags=parsed.rows["special_flags"].map(as_pg_array))
     copy_frame(conn, "stage_enterprise", rows, _STAGE_COLUMNS)
+    foreign = _drop_foreign_usccs(conn, district, path)
     for statement in _LOCATE_SQL.split(";"):
         conn.execute(text(statement))
     conn.execute(text(_PLACE_SQL), {"d": district})
     flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
     sync_hazard_paths(conn, district)
     placement = dict(conn.execute(text("SELECT final_placement, count(*) FROM placed_enterprise GROUP BY 1")).all())
-    return Written(sum(flags), len(flags) - sum(flags), {"placement": placement}, _placement_warnings(conn, path))
+    return Written(
+        sum(flags), len(flags) - sum(flags), {"placement": placement}, _placement_warnings(conn, path), foreign
+    )
+
+
+def _drop_foreign_usccs(conn: Connection, district: str, path: Path) -> list[Problem]:
+    """Reject staged rows whose USCC an enterprise of another district already holds.
+
+    Row-level security hides the other district's row, and an upsert onto a row it cannot see
+    fails the whole statement; the loader (an administrator's tool) looks across every district
+    with a grid for this one check, then returns to its own scope.
+    """
+    conn.execute(
+        text(
+            "SELECT set_config('gridrisk.scope', (SELECT string_agg(DISTINCT district_code, ',') "
+            "FROM boundary_set), true)"
+        )
+    )
+    found = conn.execute(
+        text(
+            "DELETE FROM stage_enterprise s USING enterprise e WHERE e.uscc = s.uscc AND e.district_code <> :d "
+            "RETURNING s.source_row, s.uscc, e.district_code"
+        ),
+        {"d": district},
+    ).all()
+    apply_scope(conn, Scope.whole_district(district))
+    return [
+        Problem(
+            path.name,
+            row,
+            "统一社会信用代码",
+            uscc,
+            "uscc_in_other_district",
+            f"该统一社会信用代码已属于区县 {other} 的企业，不能载入到 {district}",
+        )
+        for row, uscc, other in found
+    ]
 
 
 def load_enterprises(

@@ -51,6 +51,9 @@ class Written:
     updated: int
     detail: dict[str, object] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # found while writing (e.g. placement)
+    rejections: list[Problem] = field(
+        default_factory=list
+    )  # rows the database refused (e.g. a key of another district)
 
 
 @dataclass(frozen=True)
@@ -126,11 +129,12 @@ def run_tabular_load(
     with engine.begin() as conn:
         apply_scope(conn, Scope.whole_district(options.district_code))
         written = write(conn, parsed)
-        unchanged = len(parsed.rows) - written.inserted - written.updated
-        rejected = len({p.row for p in parsed.rejections})
+        rejections = parsed.rejections + written.rejections
+        unchanged = len(parsed.rows) - written.inserted - written.updated - len({p.row for p in written.rejections})
+        rejected = len({p.row for p in rejections})
         status = (
             "loaded_with_rejects"
-            if parsed.rejections
+            if rejections
             else "unchanged"
             if written.inserted == written.updated == 0
             else "loaded"
@@ -151,14 +155,15 @@ def run_tabular_load(
                 **written.detail,
                 "rows": len(table.frame),
                 "sha256": file_sha256(path),
-                "rejections": [p.as_dict() for p in parsed.rejections[:_AUDIT_PROBLEMS_MAX]],
+                "rejections": [p.as_dict() for p in rejections[:_AUDIT_PROBLEMS_MAX]],
             },
         )
     step("写出问题报告")
-    warnings = parsed.warnings + written.warnings
+    rejected_rows = {p.row for p in rejections}
+    warnings = [w for w in parsed.warnings if w.row not in rejected_rows] + written.warnings
     rejects_file = warnings_file = None
     if options.write_reports:
-        rejects_file = write_row_report(path, parsed.table, parsed.rejections, "rejects")
+        rejects_file = write_row_report(path, parsed.table, rejections, "rejects")
         warnings_file = write_row_report(path, parsed.table, warnings, "warnings")
     return LoadResult(
         len(table.frame),
@@ -166,7 +171,7 @@ def run_tabular_load(
         written.updated,
         unchanged,
         rejected,
-        parsed.rejections,
+        rejections,
         warnings,
         rejects_file,
         warnings_file,

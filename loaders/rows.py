@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from loaders.errors import Problem
 from loaders.tabular import RawTable
 
-__all__ = ["RowChecks", "REJECT", "WARN", "map_unique", "parse_number", "split_list"]
+__all__ = ["RowChecks", "REJECT", "WARN", "map_unique", "parse_number", "parse_dates", "split_list"]
 
 REJECT, WARN = "reject", "warn"
 
@@ -30,6 +31,22 @@ class RowChecks:
     problems: list[Problem] = field(default_factory=list)
     severity: list[str] = field(default_factory=list)
     _rejected: set[int] = field(default_factory=set)  # positional row indexes
+
+    def __post_init__(self) -> None:
+        for row in self.table.ragged_rows:
+            position = self.table.row_numbers.index(row)
+            self.problems.append(
+                Problem(
+                    self.table.file_name,
+                    row,
+                    None,
+                    None,
+                    "too_many_cells",
+                    "该行的单元格比表头多（常见原因：地址等文字中有未加引号的逗号）",
+                )
+            )
+            self.severity.append(REJECT)
+            self._rejected.add(position)
 
     def cell(self, key: str) -> pd.Series:
         """The column for ``key`` as text ('' when the file lacks it)."""
@@ -82,7 +99,8 @@ def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         .str.translate(str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+"))
         .str.replace(",", "", regex=False)
     )
-    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    values = values.where(np.isfinite(values))  # "inf", "1e400": not a usable number
     return values, (cleaned != "") & values.isna()
 
 
@@ -100,3 +118,15 @@ def map_unique(values: pd.Series, mapping: dict | Callable[[str], object]) -> pd
     lookup = mapping.get if isinstance(mapping, dict) else mapping
     mapped = pd.Series([lookup(u) for u in uniques], dtype=object)
     return pd.Series(mapped.to_numpy()[codes], index=values.index, dtype=object)
+
+
+def parse_dates(checks: RowChecks, key: str, *, today: object, required: bool = False) -> pd.Series:
+    """Dates from text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 …); bad or future dates are rejected."""
+    raw = checks.cell(key).str.strip()
+    normalised = raw.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", r"\1-\2-\3", regex=True).str.replace("/", "-")
+    parsed = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed").dt.date
+    checks.flag((raw != "") & parsed.isna(), key, "bad_date", "日期格式应为 YYYY-MM-DD")
+    if required:
+        checks.flag(raw == "", key, "missing_date", "日期为空")
+    checks.flag(parsed.notna() & (parsed > today), key, "future_date", f"日期晚于今天（{today}）")
+    return parsed.where(parsed.notna(), None)

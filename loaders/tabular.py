@@ -30,6 +30,7 @@ class RawTable:
     row_numbers: list[int]
     encoding: str | None = None
     sheet: str | None = None
+    ragged_rows: tuple[int, ...] = ()  # rows with more cells than the header (extra cells dropped)
 
 
 def detect_encoding(data: bytes) -> str:
@@ -67,15 +68,22 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
         delimiter = ","
     # pandas' C parser: ~10× faster than the csv module on a 20,000-row list. Rows are records
     # as Excel numbers them (a quoted cell spanning lines is one row).
-    frame = pd.read_csv(
-        io.StringIO(text.lstrip("\ufeff")),
-        sep=delimiter,
-        dtype=object,
-        header=None,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        engine="c",
-    )
+    source = text.lstrip("\ufeff")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(source),
+            sep=delimiter,
+            dtype=object,
+            header=None,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.ParserError:
+        # A row with more cells than the others (an unquoted comma in an address): read it with
+        # the tolerant csv module; read_table reports the row instead of failing the file.
+        rows = list(csv.reader(io.StringIO(source), delimiter=delimiter))
+        frame = pd.DataFrame(rows, dtype=object)
     return frame, encoding
 
 
@@ -128,11 +136,21 @@ def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = N
     header = [str(h).lstrip("\ufeff").strip() for h in raw.iloc[0]]
     if len(raw) == 1:
         raise _problem(path, "no_rows", "文件只有表头，没有数据行")
+    width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+    beyond = raw.iloc[1:, width:]
+    ragged = tuple(n for n, extra in zip(row_numbers[1:], (beyond != "").any(axis=1), strict=True) if extra)
+    raw = raw.iloc[:, :width]
+    header = header[:width]
     frame = raw.iloc[1:].reset_index(drop=True)
     frame.columns = _unique(header)
     frame = frame.loc[:, [bool(h) or bool((frame[c] != "").any()) for h, c in zip(header, frame.columns, strict=True)]]
     return RawTable(
-        path.name, frame, row_numbers[1:], encoding=None if is_excel else detail, sheet=detail if is_excel else None
+        path.name,
+        frame,
+        row_numbers[1:],
+        encoding=None if is_excel else detail,
+        sheet=detail if is_excel else None,
+        ragged_rows=ragged,
     )
 
 
