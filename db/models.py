@@ -41,6 +41,8 @@ __all__ = [
     "ContextArea",
     "Enterprise",
     "Hazard",
+    "Inspection",
+    "GridStaff",
     "LoadAudit",
     "SCOPED_TABLES",
 ]
@@ -207,6 +209,61 @@ class Hazard(Base):
     updated_at: Mapped[dt.datetime] = _created()
 
 
+class Inspection(Base):
+    """A 检查记录: who checked which enterprise when, and the hazards it found."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (
+        CheckConstraint("cardinality(region_path) >= 1", name="ck_inspection_region_path"),
+        CheckConstraint("findings_count >= 0", name="ck_inspection_findings"),
+        Index("ix_inspection_region_path", "region_path", postgresql_using="gin"),
+        Index("ix_inspection_enterprise", "enterprise_id"),
+        Index("ix_inspection_date", "inspection_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    inspection_code: Mapped[str] = mapped_column(Text, unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    region_path: Mapped[list[str]] = mapped_column(TextArray)  # the enterprise's, kept in step
+    inspection_date: Mapped[dt.date] = mapped_column(Date)
+    unit: Mapped[str | None] = mapped_column(Text)  # 检查单位
+    inspector: Mapped[str | None] = mapped_column(Text)  # 检查人员
+    kind: Mapped[str | None] = mapped_column(Text)  # 日常/专项/执法/专家
+    findings_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    hazard_codes: Mapped[list[str]] = mapped_column(TextArray, server_default=text("'{}'::text[]"))
+    extra: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+
+
+class GridStaff(Base):
+    """A grid officer (网格员) or grid head (网格长) and the cells they answer for.
+
+    Personal data: ``region_path`` is the union of the cells' ancestries (cells included), so a
+    row — name and phone — is visible only to scopes that cover one of its cells or an ancestor.
+    """
+
+    __tablename__ = "grid_staff"
+    __table_args__ = (
+        CheckConstraint("role IN ('网格员', '网格长')", name="ck_grid_staff_role"),
+        CheckConstraint("cardinality(cell_codes) >= 1", name="ck_grid_staff_cells"),
+        CheckConstraint("cardinality(region_path) >= 1", name="ck_grid_staff_region_path"),
+        Index("ix_grid_staff_region_path", "region_path", postgresql_using="gin"),
+        Index("ix_grid_staff_cells", "cell_codes", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # identity for re-loads
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(String(40))
+    cell_codes: Mapped[list[str]] = mapped_column(TextArray)
+    region_path: Mapped[list[str]] = mapped_column(TextArray)
+    extra: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+
+
 class LoadAudit(Base):
     """One row per load attempt: what came in, what it changed, what was rejected."""
 
@@ -229,4 +286,4 @@ class LoadAudit(Base):
 
 # Tables whose rows are scoped by region_path under row-level security; later migrations add
 # theirs here and the RLS test covers every entry.
-SCOPED_TABLES = ("enterprise", "hazard")
+SCOPED_TABLES = ("enterprise", "hazard", "inspection", "grid_staff")

@@ -376,14 +376,15 @@ def reassign_enterprises(conn: Connection, district: str) -> int:
 
 
 def sync_hazard_paths(conn: Connection, district: str) -> None:
-    """Hazards carry their enterprise's ancestry (row-level security keys on it)."""
-    conn.execute(
-        text(
-            "UPDATE hazard h SET region_path = e.region_path FROM enterprise e "
-            "WHERE h.enterprise_id = e.id AND e.district_code = :d AND h.region_path <> e.region_path"
-        ),
-        {"d": district},
-    )
+    """Hazards and inspections carry their enterprise's ancestry (row-level security keys on it)."""
+    for table in ("hazard", "inspection"):  # constants, not input
+        conn.execute(
+            text(
+                f"UPDATE {table} r SET region_path = e.region_path FROM enterprise e "
+                "WHERE r.enterprise_id = e.id AND e.district_code = :d AND r.region_path <> e.region_path"
+            ),
+            {"d": district},
+        )
 
 
 class _Steps:

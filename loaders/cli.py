@@ -142,8 +142,8 @@ def _parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _print_enterprise_summary(result) -> None:
-    table = Table(title="企业名单载入结果")
+def _print_summary(result, title: str) -> None:
+    table = Table(title=title)
     for column in ("行数", "新增", "更新", "未变", "拒绝", "警告"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -167,7 +167,10 @@ def _print_enterprise_summary(result) -> None:
         "no_cell": "不在任何网格",
         "swapped_lonlat": "经纬度疑似颠倒",
     }
-    console.print("落点: " + "，".join(f"{placement_zh.get(k, k)} {v}" for k, v in sorted(result.placement.items())))
+    if result.placement:
+        console.print(
+            "落点: " + "，".join(f"{placement_zh.get(k, k)} {v}" for k, v in sorted(result.placement.items()))
+        )
     for label, problems, path in (
         ("拒绝", result.rejections, result.rejects_file),
         ("警告", result.warnings, result.warnings_file),
@@ -214,7 +217,37 @@ def enterprises(
             result = load_enterprises(_engine(), path, options, progress=progress)
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
-    _print_enterprise_summary(result)
+    _print_summary(result, "企业名单载入结果")
+    raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
+
+
+@app.command()
+def hazards(
+    path: Path = typer.Argument(..., help="Hazard list (隐患台账): CSV or XLSX"),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)"),
+    encoding: str | None = typer.Option(None, "--encoding", help="CSV encoding (default: detected)"),
+    mapping: list[str] = typer.Option([], "--map", help="field=column for headers not recognised"),
+    strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
+    district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
+) -> None:
+    """Load hazard records (事故隐患); re-loading updates by 隐患编号."""
+    from rich.progress import Progress
+
+    from loaders.hazards import HazardOptions, load_hazards
+
+    options = HazardOptions(
+        district_code=district or get_settings().district_code,
+        sheet=sheet,
+        encoding=encoding,
+        columns=_parse_mapping(mapping),
+        strict=strict,
+    )
+    try:
+        with Progress(console=console, transient=True) as progress:
+            result = load_hazards(_engine(), path, options, progress=progress)
+    except LoadRefusedError as exc:
+        raise _refused(exc) from exc
+    _print_summary(result, "隐患载入结果")
     raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
 

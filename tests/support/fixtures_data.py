@@ -86,3 +86,22 @@ def seed_two_townships(engine: Engine) -> None:
                 ),
                 {"code": f"H-{uscc}", "eid": enterprise_id, "path": path},
             )
+            conn.execute(
+                text(
+                    "INSERT INTO inspection (inspection_code, enterprise_id, region_path, inspection_date, kind) "
+                    "VALUES (:code, :eid, :path, DATE '2026-01-05', '日常')"
+                ),
+                {"code": f"J-{uscc}", "eid": enterprise_id, "path": path},
+            )
+        conn.execute(text("DELETE FROM grid_staff WHERE district_code = :d"), {"d": DISTRICT})
+        for phone, name, cell, path in (
+            ("13800000001", "西网格员", WEST_CELL, [DISTRICT, WEST, WEST_VILLAGE, WEST_CELL]),
+            ("13800000002", "东网格员", EAST_CELL, [DISTRICT, EAST, EAST_VILLAGE, EAST_CELL]),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO grid_staff (phone, name, role, district_code, cell_codes, region_path) "
+                    "VALUES (:phone, :name, '网格员', :d, :cells, :path)"
+                ),
+                {"phone": phone, "name": name, "d": DISTRICT, "cells": [cell], "path": path},
+            )
