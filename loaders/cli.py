@@ -221,34 +221,62 @@ def enterprises(
     raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
 
-@app.command()
-def hazards(
-    path: Path = typer.Argument(..., help="Hazard list (隐患台账): CSV or XLSX"),
-    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)"),
-    encoding: str | None = typer.Option(None, "--encoding", help="CSV encoding (default: detected)"),
-    mapping: list[str] = typer.Option([], "--map", help="field=column for headers not recognised"),
-    strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
-    district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
-) -> None:
-    """Load hazard records (事故隐患); re-loading updates by 隐患编号."""
-    from rich.progress import Progress
+def _register_record_loader(name: str, summary: str, title: str, loader: str, options_class: str) -> None:
+    """One command per record list (hazards, inspections, staff): same options, same summary."""
 
-    from loaders.hazards import HazardOptions, load_hazards
+    def command(
+        path: Path = typer.Argument(..., help="CSV (UTF-8, UTF-8 BOM or GBK) or XLSX"),
+        sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)"),
+        encoding: str | None = typer.Option(None, "--encoding", help="CSV encoding (default: detected)"),
+        mapping: list[str] = typer.Option([], "--map", help="field=column for headers not recognised"),
+        strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
+        district: str | None = typer.Option(None, "--district", help="District code (default: settings)"),
+    ) -> None:
+        import importlib
 
-    options = HazardOptions(
-        district_code=district or get_settings().district_code,
-        sheet=sheet,
-        encoding=encoding,
-        columns=_parse_mapping(mapping),
-        strict=strict,
-    )
-    try:
-        with Progress(console=console, transient=True) as progress:
-            result = load_hazards(_engine(), path, options, progress=progress)
-    except LoadRefusedError as exc:
-        raise _refused(exc) from exc
-    _print_summary(result, "隐患载入结果")
-    raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
+        from rich.progress import Progress
+
+        module = importlib.import_module(f"loaders.{name}")
+        options = getattr(module, options_class)(
+            district_code=district or get_settings().district_code,
+            sheet=sheet,
+            encoding=encoding,
+            columns=_parse_mapping(mapping),
+            strict=strict,
+        )
+        try:
+            with Progress(console=console, transient=True) as progress:
+                result = getattr(module, loader)(_engine(), path, options, progress=progress)
+        except LoadRefusedError as exc:
+            raise _refused(exc) from exc
+        _print_summary(result, title)
+        raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
+
+    command.__doc__ = summary
+    app.command(name)(command)
+
+
+_register_record_loader(
+    "hazards",
+    "Load hazard records (事故隐患); re-loading updates by 隐患编号.",
+    "隐患载入结果",
+    "load_hazards",
+    "HazardOptions",
+)
+_register_record_loader(
+    "inspections",
+    "Load inspection records (检查记录); re-loading updates by 检查编号.",
+    "检查记录载入结果",
+    "load_inspections",
+    "InspectionOptions",
+)
+_register_record_loader(
+    "staff",
+    "Load the grid staff roster (网格员/网格长); re-loading updates by phone number.",
+    "网格人员载入结果",
+    "load_staff",
+    "StaffOptions",
+)
 
 
 @app.command("demo-grid")
