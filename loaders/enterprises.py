@@ -19,15 +19,23 @@ from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
 
 from config.settings import PROJECT_ROOT
-from db.scope import Scope, apply_scope
 from geo.chinese_crs import UnknownCoordinateSystemError, parse_coordinate_system, to_storage_lonlat
 from geo.safe_text import restore_neutralised
 from geo.uscc import normalise_uscc, uscc_problems
 from loaders.boundaries import sync_hazard_paths
 from loaders.errors import LoadRefusedError, Problem
-from loaders.pipeline import LoadResult, Parsed, TabularOptions, Written, as_pg_array, copy_frame, run_tabular_load
+from loaders.pipeline import (
+    LoadResult,
+    Parsed,
+    TabularOptions,
+    Written,
+    as_pg_array,
+    copy_frame,
+    drop_foreign_rows,
+    run_tabular_load,
+)
 from loaders.report import IGNORED_COLUMNS
-from loaders.rows import WARN, RowChecks, map_unique, parse_number, split_list
+from loaders.rows import WARN, RowChecks, flag_duplicates, map_unique, parse_number, split_list
 from loaders.tabular import RawTable, map_headers
 
 __all__ = [
@@ -151,7 +159,7 @@ def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> Parsed:
     _classification(checks, rows)
     _numbers(checks, rows)
     _coordinates(checks, rows, options)
-    _duplicates(checks, rows)
+    flag_duplicates(checks, "uscc", rows["uscc"], "统一社会信用代码")  # last: copies of rejected rows stay
     mapped = set(columns.values())
     extra_columns = [c for c in frame.columns if c not in mapped]
     rows["extra"] = (
@@ -360,23 +368,6 @@ def _row_systems(checks: RowChecks, options: EnterpriseOptions) -> pd.Series:
     return systems
 
 
-def _duplicates(checks: RowChecks, rows: pd.DataFrame) -> None:
-    # Run last: a copy of a row rejected for another reason is not a duplicate of anything loaded.
-    uscc = rows["uscc"].where(~checks.rejected_mask, "")
-    present = uscc != ""
-    first_row = {}
-    for position, code in enumerate(uscc):
-        if code and code not in first_row:
-            first_row[code] = checks.table.row_numbers[position]
-    duplicated = present & uscc.duplicated(keep="first")
-    checks.flag(
-        duplicated,
-        "uscc",
-        "duplicate_in_file",
-        lambda value: f"统一社会信用代码与第 {first_row.get(normalise_uscc(value), '?')} 行重复（保留第一次出现的行）",
-    )
-
-
 # ------------------------------------------------------------------ loading (one transaction)
 
 _STAGE_COLUMNS = [
@@ -496,7 +487,16 @@ def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Writt
     conn.execute(text(_STAGE_DDL))
     rows = parsed.rows.assign(special_flags=parsed.rows["special_flags"].map(as_pg_array))
     copy_frame(conn, "stage_enterprise", rows, _STAGE_COLUMNS)
-    foreign = _drop_foreign_usccs(conn, district, path)
+    foreign = drop_foreign_rows(
+        conn,
+        stage="stage_enterprise",
+        key="uscc",
+        target="enterprise",
+        district=district,
+        path=path,
+        column="统一社会信用代码",
+        label="统一社会信用代码",
+    )
     for statement in _LOCATE_SQL.split(";"):
         conn.execute(text(statement))
     conn.execute(text(_PLACE_SQL), {"d": district})
@@ -506,40 +506,6 @@ def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Writt
     return Written(
         sum(flags), len(flags) - sum(flags), {"placement": placement}, _placement_warnings(conn, path), foreign
     )
-
-
-def _drop_foreign_usccs(conn: Connection, district: str, path: Path) -> list[Problem]:
-    """Reject staged rows whose USCC an enterprise of another district already holds.
-
-    Row-level security hides the other district's row, and an upsert onto a row it cannot see
-    fails the whole statement; the loader (an administrator's tool) looks across every district
-    with a grid for this one check, then returns to its own scope.
-    """
-    conn.execute(
-        text(
-            "SELECT set_config('gridrisk.scope', (SELECT string_agg(DISTINCT district_code, ',') "
-            "FROM boundary_set), true)"
-        )
-    )
-    found = conn.execute(
-        text(
-            "DELETE FROM stage_enterprise s USING enterprise e WHERE e.uscc = s.uscc AND e.district_code <> :d "
-            "RETURNING s.source_row, s.uscc, e.district_code"
-        ),
-        {"d": district},
-    ).all()
-    apply_scope(conn, Scope.whole_district(district))
-    return [
-        Problem(
-            path.name,
-            row,
-            "统一社会信用代码",
-            uscc,
-            "uscc_in_other_district",
-            f"该统一社会信用代码已属于区县 {other} 的企业，不能载入到 {district}",
-        )
-        for row, uscc, other in found
-    ]
 
 
 def load_enterprises(

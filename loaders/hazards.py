@@ -18,8 +18,16 @@ from sqlalchemy import Connection, Engine, text
 from config import get_settings
 from db.scope import Scope, apply_scope
 from loaders.errors import LoadRefusedError, Problem
-from loaders.pipeline import LoadResult, Parsed, TabularOptions, Written, copy_frame, run_tabular_load
-from loaders.rows import RowChecks, map_unique, parse_dates
+from loaders.pipeline import (
+    LoadResult,
+    Parsed,
+    TabularOptions,
+    Written,
+    copy_frame,
+    drop_foreign_rows,
+    run_tabular_load,
+)
+from loaders.rows import RowChecks, flag_duplicates, map_unique, parse_dates
 from loaders.tabular import RawTable, map_headers
 
 __all__ = ["HazardOptions", "HEADERS", "parse_hazards", "load_hazards", "known_enterprises"]
@@ -100,15 +108,6 @@ def parse_hazards(table: RawTable, options: HazardOptions, enterprises: set[str]
     rows = pd.DataFrame(index=table.frame.index)
     code = checks.cell("hazard_code").str.strip()
     checks.flag(code == "", "hazard_code", "missing_hazard_code", "隐患编号为空")
-    first = {}
-    for position, value in enumerate(code):
-        first.setdefault(value, table.row_numbers[position])
-    checks.flag(
-        (code != "") & code.duplicated(),
-        "hazard_code",
-        "duplicate_in_file",
-        lambda v: f"隐患编号与第 {first.get(v.strip(), '?')} 行重复（保留第一次出现的行）",
-    )
     rows["hazard_code"] = code
     uscc = checks.cell("uscc").str.strip().str.upper()
     checks.flag(
@@ -136,6 +135,7 @@ def parse_hazards(table: RawTable, options: HazardOptions, enterprises: set[str]
         "重大隐患须填写判定依据（如 应急管理部令第10号 (2023) 第X条）",
     )
     _dates(checks, rows, today)
+    flag_duplicates(checks, "hazard_code", rows["hazard_code"], "隐患编号")  # last: copies of rejected rows stay
     rows["source_row"] = table.row_numbers
     rows["hazard_grade"] = pd.array(rows["hazard_grade"].tolist(), dtype="Int64")
     keep = ~checks.rejected_mask
@@ -148,7 +148,7 @@ def _dates(checks: RowChecks, rows: pd.DataFrame, today: dt.date) -> None:
     rectified = parse_dates(checks, "rectified_date", today=today)
     closed = parse_dates(checks, "closed_date", today=today)
     # A deadline may lie ahead: only its format and its order are checked.
-    deadline = parse_dates(checks, "deadline_date", today=dt.date.max)
+    deadline = parse_dates(checks, "deadline_date", today=None)
     both = found.notna() & deadline.notna()
     checks.flag(both & (deadline < found), "deadline_date", "deadline_before_found", "整改期限早于发现日期")
     both = found.notna() & rectified.notna()
@@ -193,11 +193,21 @@ _MERGE_SQL = (
 )
 
 
-def _write(conn: Connection, parsed: Parsed, district: str) -> Written:
+def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
     conn.execute(text(_STAGE_DDL))
     copy_frame(conn, "stage_hazard", parsed.rows, _STAGE_COLUMNS)
+    foreign = drop_foreign_rows(
+        conn,
+        stage="stage_hazard",
+        key="hazard_code",
+        target="hazard",
+        district=district,
+        path=path,
+        column="隐患编号",
+        label="隐患编号",
+    )
     flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags))
+    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def load_hazards(engine: Engine, path: Path, options: HazardOptions, *, progress: Progress | None = None) -> LoadResult:
@@ -210,5 +220,5 @@ def load_hazards(engine: Engine, path: Path, options: HazardOptions, *, progress
         kind="hazards",
         progress=progress,
         parse=lambda table: parse_hazards(table, options, enterprises),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code),
+        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
     )

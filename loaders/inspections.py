@@ -19,8 +19,17 @@ from config import get_settings
 from db.scope import Scope, apply_scope
 from loaders.errors import LoadRefusedError, Problem
 from loaders.hazards import known_enterprises
-from loaders.pipeline import LoadResult, Parsed, TabularOptions, Written, as_pg_array, copy_frame, run_tabular_load
-from loaders.rows import WARN, RowChecks, map_unique, parse_dates, parse_number, split_list
+from loaders.pipeline import (
+    LoadResult,
+    Parsed,
+    TabularOptions,
+    Written,
+    as_pg_array,
+    copy_frame,
+    drop_foreign_rows,
+    run_tabular_load,
+)
+from loaders.rows import WARN, RowChecks, flag_duplicates, map_unique, parse_dates, parse_number, split_list
 from loaders.tabular import RawTable, map_headers
 
 __all__ = [
@@ -87,21 +96,6 @@ def require_columns(
                 for k in missing
             ]
         )
-
-
-def flag_duplicates(checks: RowChecks, key: str, values: pd.Series, label: str) -> None:
-    """Reject every later copy of a key (rows rejected for other reasons do not count)."""
-    live = values.where(~checks.rejected_mask, "")
-    first: dict[str, int] = {}
-    for position, value in enumerate(live):
-        if value:
-            first.setdefault(value, checks.table.row_numbers[position])
-    checks.flag(
-        (live != "") & live.duplicated(),
-        key,
-        "duplicate_in_file",
-        lambda v: f"{label}与第 {first.get(v.strip(), '?')} 行重复（保留第一次出现的行）",
-    )
 
 
 def parse_inspections(table: RawTable, options: InspectionOptions, enterprises: set[str], hazards: set[str]) -> Parsed:
@@ -171,11 +165,21 @@ _MERGE_SQL = (
 )
 
 
-def _write(conn: Connection, parsed: Parsed, district: str) -> Written:
+def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
     conn.execute(text(_STAGE_DDL))
     copy_frame(conn, "stage_inspection", parsed.rows, _STAGE_COLUMNS)
+    foreign = drop_foreign_rows(
+        conn,
+        stage="stage_inspection",
+        key="inspection_code",
+        target="inspection",
+        district=district,
+        path=path,
+        column="检查编号",
+        label="检查编号",
+    )
     flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags))
+    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def _known_hazards(engine: Engine, district: str) -> set[str]:
@@ -197,5 +201,5 @@ def load_inspections(
         kind="inspections",
         progress=progress,
         parse=lambda table: parse_inspections(table, options, enterprises, hazards),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code),
+        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
     )

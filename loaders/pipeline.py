@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.progress import Progress
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from db.scope import Scope, apply_scope
 from loaders.audit import file_sha256, write_audit
@@ -22,7 +22,16 @@ from loaders.errors import LoadRefusedError, Problem
 from loaders.report import write_row_report
 from loaders.tabular import RawTable, read_table
 
-__all__ = ["TabularOptions", "Parsed", "Written", "LoadResult", "run_tabular_load", "copy_frame", "as_pg_array"]
+__all__ = [
+    "TabularOptions",
+    "Parsed",
+    "Written",
+    "LoadResult",
+    "run_tabular_load",
+    "copy_frame",
+    "as_pg_array",
+    "drop_foreign_rows",
+]
 
 _AUDIT_PROBLEMS_MAX = 1000  # the audit row keeps the first problems; the reports keep all
 
@@ -80,6 +89,43 @@ def as_pg_array(items: list[str]) -> str:
     """A text[] literal for COPY: every element double-quoted, with \\ and " escaped."""
     quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
     return "{" + ",".join(quoted) + "}"
+
+
+def drop_foreign_rows(
+    conn: Connection, *, stage: str, key: str, target: str, district: str, path: Path, column: str, label: str
+) -> list[Problem]:
+    """Reject staged rows whose key a row of another district already holds.
+
+    Row-level security hides the other district's row, and an upsert onto a row it cannot see
+    fails the whole statement; the loader (an administrator's tool) looks across every district
+    with a grid for this one check, then returns to its own scope. ``region_path[1]`` is the
+    district of every scoped row. Table and column names are the callers' constants.
+    """
+    conn.execute(
+        text(
+            "SELECT set_config('gridrisk.scope', (SELECT string_agg(DISTINCT district_code, ',') "
+            "FROM boundary_set), true)"
+        )
+    )
+    found = conn.execute(
+        text(
+            f"DELETE FROM {stage} s USING {target} t WHERE t.{key} = s.{key} AND t.region_path[1] <> :d "
+            f"RETURNING s.source_row, s.{key}, t.region_path[1]"
+        ),
+        {"d": district},
+    ).all()
+    apply_scope(conn, Scope.whole_district(district))
+    return [
+        Problem(
+            path.name,
+            row,
+            column,
+            value,
+            "key_in_other_district",
+            f"该{label}已属于区县 {other} 的记录，不能载入到 {district}",
+        )
+        for row, value, other in found
+    ]
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:

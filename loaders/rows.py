@@ -17,7 +17,7 @@ import pandas as pd
 from loaders.errors import Problem
 from loaders.tabular import RawTable
 
-__all__ = ["RowChecks", "REJECT", "WARN", "map_unique", "parse_number", "parse_dates", "split_list"]
+__all__ = ["RowChecks", "REJECT", "WARN", "flag_duplicates", "map_unique", "parse_number", "parse_dates", "split_list"]
 
 REJECT, WARN = "reject", "warn"
 
@@ -120,13 +120,34 @@ def map_unique(values: pd.Series, mapping: dict | Callable[[str], object]) -> pd
     return pd.Series(mapped.to_numpy()[codes], index=values.index, dtype=object)
 
 
-def parse_dates(checks: RowChecks, key: str, *, today: object, required: bool = False) -> pd.Series:
-    """Dates from text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 …); bad or future dates are rejected."""
+def parse_dates(checks: RowChecks, key: str, *, today: object | None, required: bool = False) -> pd.Series:
+    """Dates from text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 …) as ``datetime.date`` or None.
+
+    Bad dates, and with ``today`` dates after it, are rejected. Comparisons run on timestamps:
+    an all-blank column (every hazard still open) must work too.
+    """
     raw = checks.cell(key).str.strip()
     normalised = raw.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", r"\1-\2-\3", regex=True).str.replace("/", "-")
-    parsed = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed").dt.date
-    checks.flag((raw != "") & parsed.isna(), key, "bad_date", "日期格式应为 YYYY-MM-DD")
+    stamps = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed")
+    checks.flag((raw != "") & stamps.isna(), key, "bad_date", "日期格式应为 YYYY-MM-DD")
     if required:
         checks.flag(raw == "", key, "missing_date", "日期为空")
-    checks.flag(parsed.notna() & (parsed > today), key, "future_date", f"日期晚于今天（{today}）")
-    return parsed.where(parsed.notna(), None)
+    if today is not None:
+        checks.flag(stamps.notna() & (stamps > pd.Timestamp(today)), key, "future_date", f"日期晚于今天（{today}）")
+    dates = pd.Series(stamps.dt.date.to_numpy(dtype=object), index=raw.index)
+    return dates.where(stamps.notna(), None)
+
+
+def flag_duplicates(checks: RowChecks, key: str, values: pd.Series, label: str) -> None:
+    """Reject every later copy of a key; a copy of a row rejected for another reason is kept."""
+    live = values.where(~checks.rejected_mask, "")
+    first: dict[str, int] = {}
+    for position, value in enumerate(live):
+        if value:
+            first.setdefault(value, checks.table.row_numbers[position])
+    checks.flag(
+        (live != "") & live.duplicated(),
+        key,
+        "duplicate_in_file",
+        lambda v: f"{label}与第 {first.get(v.strip().upper(), first.get(v.strip(), '?'))} 行重复（保留第一次出现的行）",
+    )

@@ -13,9 +13,18 @@ import pandas as pd
 from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
 
-from loaders.inspections import flag_duplicates, require_columns
-from loaders.pipeline import LoadResult, Parsed, TabularOptions, Written, as_pg_array, copy_frame, run_tabular_load
-from loaders.rows import RowChecks, map_unique, split_list
+from loaders.inspections import require_columns
+from loaders.pipeline import (
+    LoadResult,
+    Parsed,
+    TabularOptions,
+    Written,
+    as_pg_array,
+    copy_frame,
+    drop_foreign_rows,
+    run_tabular_load,
+)
+from loaders.rows import RowChecks, flag_duplicates, map_unique, split_list
 from loaders.tabular import RawTable, map_headers
 
 __all__ = ["HEADERS", "StaffOptions", "parse_staff", "load_staff"]
@@ -71,8 +80,9 @@ def parse_staff(table: RawTable, options: TabularOptions, units: dict[str, list[
         lambda v: f"网格编码不在当前网格中: {'、'.join(c for c in split_list(v) if c not in units)}",
     )
     rows["cell_codes"] = cells.map(as_pg_array)
+    # The cells' ancestries united, district first (row-level security keys on it).
     rows["region_path"] = cells.map(
-        lambda codes: as_pg_array(sorted({a for c in codes if c in units for a in units[c]}, key=len))
+        lambda codes: as_pg_array(list(dict.fromkeys(a for c in codes if c in units for a in units[c])))
     )
     flag_duplicates(checks, "phone", phone, "电话号码")
     rows["source_row"] = table.row_numbers
@@ -97,11 +107,21 @@ _MERGE_SQL = (
 )
 
 
-def _write(conn: Connection, parsed: Parsed, district: str) -> Written:
+def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
     conn.execute(text(_STAGE_DDL))
     copy_frame(conn, "stage_staff", parsed.rows, _STAGE_COLUMNS)
+    foreign = drop_foreign_rows(
+        conn,
+        stage="stage_staff",
+        key="phone",
+        target="grid_staff",
+        district=district,
+        path=path,
+        column="手机号码",
+        label="电话号码",
+    )
     flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags))
+    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def load_staff(engine: Engine, path: Path, options: TabularOptions, *, progress: Progress | None = None) -> LoadResult:
@@ -114,5 +134,5 @@ def load_staff(engine: Engine, path: Path, options: TabularOptions, *, progress:
         kind="staff",
         progress=progress,
         parse=lambda table: parse_staff(table, options, units),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code),
+        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
     )

@@ -83,7 +83,8 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
         # A row with more cells than the others (an unquoted comma in an address): read it with
         # the tolerant csv module; read_table reports the row instead of failing the file.
         rows = list(csv.reader(io.StringIO(source), delimiter=delimiter))
-        frame = pd.DataFrame(rows, dtype=object)
+        width = max(map(len, rows), default=0)
+        frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
     return frame, encoding
 
 
