@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.progress import Progress
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from config import get_settings
 from db.scope import Scope, apply_scope
@@ -22,9 +22,7 @@ from loaders.pipeline import (
     LoadResult,
     Parsed,
     TabularOptions,
-    Written,
-    copy_frame,
-    drop_foreign_rows,
+    Upsert,
     run_tabular_load,
 )
 from loaders.rows import RowChecks, flag_duplicates, map_unique, parse_dates
@@ -169,45 +167,21 @@ CREATE TEMP TABLE stage_hazard (
     closed_date date, listed_level text
 ) ON COMMIT DROP
 """
-_DATA = [
-    "found_date",
-    "source",
-    "description",
-    "hazard_grade",
-    "judgement_basis",
-    "place_type",
-    "deadline_date",
-    "rectified_date",
-    "closed_date",
-    "listed_level",
-]
-_MERGE_SQL = (
-    f"INSERT INTO hazard (hazard_code, enterprise_id, region_path, {', '.join(_DATA)}) "
-    f"SELECT s.hazard_code, e.id, e.region_path, {', '.join('s.' + c for c in _DATA)} "
-    "FROM stage_hazard s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d "
-    "ON CONFLICT (hazard_code) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in ["enterprise_id", "region_path", *_DATA])
-    + ", updated_at = now() WHERE "
-    + " OR ".join(f"hazard.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in ["enterprise_id", "region_path", *_DATA])
-    + " RETURNING (xmax = 0)"
+_UPSERT = Upsert(
+    target="hazard",
+    key="hazard_code",
+    stage="stage_hazard",
+    stage_ddl=_STAGE_DDL,
+    stage_columns=_STAGE_COLUMNS,
+    values={
+        "hazard_code": "s.hazard_code",
+        "enterprise_id": "e.id",
+        "region_path": "e.region_path",
+        **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "hazard_code", "uscc")},
+    },
+    source="stage_hazard s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    label="隐患编号",
 )
-
-
-def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
-    conn.execute(text(_STAGE_DDL))
-    copy_frame(conn, "stage_hazard", parsed.rows, _STAGE_COLUMNS)
-    foreign = drop_foreign_rows(
-        conn,
-        stage="stage_hazard",
-        key="hazard_code",
-        target="hazard",
-        district=district,
-        path=path,
-        column="隐患编号",
-        label="隐患编号",
-    )
-    flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def load_hazards(engine: Engine, path: Path, options: HazardOptions, *, progress: Progress | None = None) -> LoadResult:
@@ -220,5 +194,5 @@ def load_hazards(engine: Engine, path: Path, options: HazardOptions, *, progress
         kind="hazards",
         progress=progress,
         parse=lambda table: parse_hazards(table, options, enterprises),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
+        write=lambda conn, parsed: _UPSERT.write(conn, parsed, options.district_code, path),
     )

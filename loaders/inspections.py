@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.progress import Progress
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from config import get_settings
 from db.scope import Scope, apply_scope
@@ -23,10 +23,8 @@ from loaders.pipeline import (
     LoadResult,
     Parsed,
     TabularOptions,
-    Written,
+    Upsert,
     as_pg_array,
-    copy_frame,
-    drop_foreign_rows,
     run_tabular_load,
 )
 from loaders.rows import WARN, RowChecks, flag_duplicates, map_unique, parse_dates, parse_number, split_list
@@ -152,34 +150,21 @@ CREATE TEMP TABLE stage_inspection (
     findings_count int, hazard_codes text[]
 ) ON COMMIT DROP
 """
-_DATA = ["inspection_date", "unit", "inspector", "kind", "findings_count", "hazard_codes"]
-_MERGE_SQL = (
-    f"INSERT INTO inspection (inspection_code, enterprise_id, region_path, {', '.join(_DATA)}) "
-    f"SELECT s.inspection_code, e.id, e.region_path, {', '.join('s.' + c for c in _DATA)} "
-    "FROM stage_inspection s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d "
-    "ON CONFLICT (inspection_code) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in ["enterprise_id", "region_path", *_DATA])
-    + ", updated_at = now() WHERE "
-    + " OR ".join(f"inspection.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in ["enterprise_id", "region_path", *_DATA])
-    + " RETURNING (xmax = 0)"
+_UPSERT = Upsert(
+    target="inspection",
+    key="inspection_code",
+    stage="stage_inspection",
+    stage_ddl=_STAGE_DDL,
+    stage_columns=_STAGE_COLUMNS,
+    values={
+        "inspection_code": "s.inspection_code",
+        "enterprise_id": "e.id",
+        "region_path": "e.region_path",
+        **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "inspection_code", "uscc")},
+    },
+    source="stage_inspection s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    label="检查编号",
 )
-
-
-def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
-    conn.execute(text(_STAGE_DDL))
-    copy_frame(conn, "stage_inspection", parsed.rows, _STAGE_COLUMNS)
-    foreign = drop_foreign_rows(
-        conn,
-        stage="stage_inspection",
-        key="inspection_code",
-        target="inspection",
-        district=district,
-        path=path,
-        column="检查编号",
-        label="检查编号",
-    )
-    flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def _known_hazards(engine: Engine, district: str) -> set[str]:
@@ -201,5 +186,5 @@ def load_inspections(
         kind="inspections",
         progress=progress,
         parse=lambda table: parse_inspections(table, options, enterprises, hazards),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
+        write=lambda conn, parsed: _UPSERT.write(conn, parsed, options.district_code, path),
     )

@@ -128,6 +128,55 @@ def drop_foreign_rows(
     ]
 
 
+@dataclass(frozen=True)
+class Upsert:
+    """How a record list is staged and merged into its table, keyed by its identifier.
+
+    ``values`` maps each target column to its SELECT expression over ``source`` (the staging
+    table ``s``, joined as needed); every column but the key is compared, and updated only when
+    it changed, so a re-load changes nothing. Names are the loaders' constants, never input.
+    """
+
+    target: str
+    key: str  # the identifier column, in the staging table too
+    stage: str
+    stage_ddl: str  # CREATE TEMP TABLE <stage> (...) ON COMMIT DROP
+    stage_columns: list[str]
+    values: dict[str, str]
+    source: str  # FROM clause, e.g. "stage_hazard s JOIN enterprise e ON e.uscc = s.uscc"
+    label: str  # the identifier's Chinese name, for messages
+
+    @property
+    def sql(self) -> str:
+        columns = list(self.values)
+        compared = [c for c in columns if c != self.key]
+        return (
+            f"INSERT INTO {self.target} ({', '.join(columns)}) SELECT {', '.join(self.values.values())} "
+            f"FROM {self.source} ON CONFLICT ({self.key}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in compared)
+            + ", updated_at = now() WHERE "
+            + " OR ".join(f"{self.target}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in compared)
+            + " RETURNING (xmax = 0)"
+        )
+
+    def write(self, conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
+        """Stage with COPY, reject keys of other districts, merge; counts for the audit row."""
+        conn.execute(text(self.stage_ddl))
+        copy_frame(conn, self.stage, parsed.rows, self.stage_columns)
+        foreign = drop_foreign_rows(
+            conn,
+            stage=self.stage,
+            key=self.key,
+            target=self.target,
+            district=district,
+            path=path,
+            column=self.label,
+            label=self.label,
+        )
+        flags = [inserted for (inserted,) in conn.execute(text(self.sql), {"d": district})]
+        return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
+
+
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
     """COPY ``frame[columns]`` into ``table`` as one CSV stream (unquoted empty field = NULL)."""
     buffer = frame[columns].to_csv(index=False, header=False)

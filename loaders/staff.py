@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 from rich.progress import Progress
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from loaders.inspections import require_columns
 from loaders.pipeline import (
     LoadResult,
     Parsed,
     TabularOptions,
-    Written,
+    Upsert,
     as_pg_array,
-    copy_frame,
-    drop_foreign_rows,
     run_tabular_load,
 )
 from loaders.rows import RowChecks, flag_duplicates, map_unique, split_list
@@ -95,33 +93,23 @@ CREATE TEMP TABLE stage_staff (
     source_row int, phone text, name text, role text, cell_codes text[], region_path text[]
 ) ON COMMIT DROP
 """
-_DATA = ["name", "role", "cell_codes", "region_path", "district_code"]
-_MERGE_SQL = (
-    "INSERT INTO grid_staff (phone, name, role, cell_codes, region_path, district_code) "
-    "SELECT phone, name, role, cell_codes, region_path, :d FROM stage_staff "
-    "ON CONFLICT (phone) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _DATA)
-    + ", updated_at = now() WHERE "
-    + " OR ".join(f"grid_staff.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _DATA)
-    + " RETURNING (xmax = 0)"
+_UPSERT = Upsert(
+    target="grid_staff",
+    key="phone",
+    stage="stage_staff",
+    stage_ddl=_STAGE_DDL,
+    stage_columns=_STAGE_COLUMNS,
+    values={
+        "phone": "s.phone",
+        "name": "s.name",
+        "role": "s.role",
+        "cell_codes": "s.cell_codes",
+        "region_path": "s.region_path",
+        "district_code": ":d",
+    },
+    source="stage_staff s",
+    label="电话号码",
 )
-
-
-def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
-    conn.execute(text(_STAGE_DDL))
-    copy_frame(conn, "stage_staff", parsed.rows, _STAGE_COLUMNS)
-    foreign = drop_foreign_rows(
-        conn,
-        stage="stage_staff",
-        key="phone",
-        target="grid_staff",
-        district=district,
-        path=path,
-        column="手机号码",
-        label="电话号码",
-    )
-    flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
-    return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
 
 
 def load_staff(engine: Engine, path: Path, options: TabularOptions, *, progress: Progress | None = None) -> LoadResult:
@@ -134,5 +122,5 @@ def load_staff(engine: Engine, path: Path, options: TabularOptions, *, progress:
         kind="staff",
         progress=progress,
         parse=lambda table: parse_staff(table, options, units),
-        write=lambda conn, parsed: _write(conn, parsed, options.district_code, path),
+        write=lambda conn, parsed: _UPSERT.write(conn, parsed, options.district_code, path),
     )
