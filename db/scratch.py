@@ -4,6 +4,7 @@ cluster (or DATABASE_ADMIN_URL's server), dropped afterwards; never the demo's d
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,9 +49,21 @@ def create_scratch_database(admin_url: str, app_url: str, *, prefix: str = "grid
     return db
 
 
-def drop_scratch_database(db: ScratchDatabase) -> None:
+def drop_scratch_database(db: ScratchDatabase, *, wait_s: float = 30.0) -> None:
+    """Drop the database once other roles' sessions have gone.
+
+    ``DROP DATABASE … WITH (FORCE)`` may only end sessions of roles the owner belongs to: an app
+    server or pool of the app role that has just been stopped can still be closing its backends,
+    so wait (bounded) for them to leave first.
+    """
     maintenance = create_engine(_with_db(db.admin_url, "postgres"), isolation_level="AUTOCOMMIT")
     with maintenance.connect() as conn:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and conn.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d AND usename <> current_user"),
+            {"d": db.name},
+        ).scalar_one():
+            time.sleep(0.1)
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
     maintenance.dispose()
 

@@ -210,6 +210,8 @@ SELECT format('CREATE ROLE %I LOGIN', '$APP_ROLE') WHERE NOT EXISTS (SELECT 1 FR
 -- The owner migrates, loads and creates test databases; it is not a superuser, so row-level
 -- security applies to it too (tables use FORCE ROW LEVEL SECURITY).
 ALTER ROLE $OWNER_ROLE NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '$owner_pw';
+-- Lets the owner drop its scratch/test databases while an app-role session is still closing.
+GRANT pg_signal_backend TO $OWNER_ROLE;
 -- The dashboard's role: no superuser, no BYPASSRLS, so row-level security always answers.
 ALTER ROLE $APP_ROLE NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '$app_pw';
 SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING %L', '$TEMPLATE_DB', '$OWNER_ROLE', 'UTF8')
