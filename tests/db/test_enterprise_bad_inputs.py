@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import xlsxwriter
 from sqlalchemy import Engine, Row, text
 
 from db.scope import Scope, apply_scope
@@ -38,7 +37,9 @@ from geo.uscc import make_uscc, random_valid_uscc
 from loaders.enterprises import EnterpriseLoadResult, EnterpriseOptions, load_enterprises
 from loaders.errors import LoadRefusedError, Problem
 from loaders.report import REPORT_COLUMN, ROW_COLUMN, report_path
+from tests.support import corpus
 from tests.support import fixtures_data as fx
+from tests.support.corpus import UTF8_BOM, assert_problem, only_problem, read_report, write_xlsx
 
 pytestmark = pytest.mark.db
 
@@ -46,7 +47,6 @@ DISTRICT = "340303"  # 蚌山区
 # GB/T 2260 has no county 349901: USCCs registered there cannot collide with a demo enterprise.
 TEST_REGION = "349901"
 OUTSIDE_WGS84 = ("117.36", "32.975")  # north bank of the Huai, in 淮上区: outside 蚌山区
-UTF8_BOM = b"\xef\xbb\xbf"
 HEADER = [
     "企业名称",
     "统一社会信用代码",
@@ -71,47 +71,17 @@ _ORG_CHECK_CHARS = "?123456789X0"  # check value 10 → X, 11 → 0
 # ---------------------------------------------------------------- building input files
 
 
+def csv_bytes(rows, **kwargs) -> bytes:
+    """Rows as Excel writes a CSV, with this corpus's header unless another is given."""
+    return corpus.csv_bytes(rows, **{"header": HEADER, **kwargs})
+
+
 def line(name: str, uscc: str, cells: dict[str, str] | None = None, *, header: Sequence[str] = HEADER) -> list[str]:
     """One data row in ``header`` order; columns not given are empty."""
     values = {"企业名称": name, "统一社会信用代码": uscc, **(cells or {})}
     unknown = set(values) - set(header)
     assert not unknown, f"cells {unknown} are not in the header {header}"
     return [values.get(column, "") for column in header]
-
-
-def csv_bytes(
-    rows: Sequence[Sequence[object]],
-    *,
-    header: Sequence[str] | None = HEADER,
-    encoding: str = "utf-8",
-    bom: bool = False,
-) -> bytes:
-    """Rows as Excel writes a CSV (CRLF, minimal quoting), encoded exactly as asked."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    if header is not None:
-        writer.writerow(header)
-    writer.writerows(rows)
-    data = out.getvalue().encode(encoding)
-    return UTF8_BOM + data if bom else data
-
-
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]]) -> Path:
-    """A workbook with one sheet per entry; str cells stay text, numbers and dates stay typed."""
-    workbook = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    for sheet_name, rows in sheets.items():
-        sheet = workbook.add_worksheet(sheet_name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.date):
-                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
-                elif isinstance(value, str):
-                    sheet.write_string(r, c, value)
-                else:
-                    sheet.write(r, c, value)
-    workbook.close()
-    return path
 
 
 def sequential_usccs(count: int, region: str = "349902") -> list[str]:
@@ -125,30 +95,6 @@ def sequential_usccs(count: int, region: str = "349902") -> list[str]:
 
 
 # ---------------------------------------------------------------- reading back
-
-
-def read_report(path: Path | None) -> pd.DataFrame:
-    """A rejects/warnings CSV as text, after checking it opens in Excel/WPS (UTF-8 with BOM)."""
-    assert path is not None and path.is_file(), "the report must be written"
-    assert path.read_bytes().startswith(UTF8_BOM), "reports start with the UTF-8 BOM so Excel reads Chinese"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert {ROW_COLUMN, REPORT_COLUMN} <= set(frame.columns)
-    return frame
-
-
-def only_problem(problems: Sequence[Problem], code: str) -> Problem:
-    found = [p for p in problems if p.code == code]
-    assert len(found) == 1, f"expected one {code!r} problem, got {[str(p) for p in problems]}"
-    return found[0]
-
-
-def assert_problem(
-    problem: Problem, *, file: str, row: int | None, column: str | None, fragment: str, value: str | None = None
-) -> None:
-    assert (problem.file, problem.row, problem.column) == (file, row, column), str(problem)
-    assert fragment in problem.message, str(problem)
-    if value is not None:
-        assert problem.value == value, str(problem)
 
 
 @dataclass(frozen=True)

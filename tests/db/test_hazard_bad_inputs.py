@@ -16,9 +16,7 @@ as it was. The clock is frozen at ``TODAY`` so the future-date checks do not dri
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +24,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import xlsxwriter
 from sqlalchemy import Engine, Row, text
 
 from db.scope import Scope, apply_scope
@@ -34,14 +31,15 @@ from loaders.errors import LoadRefusedError, Problem
 from loaders.hazards import HazardOptions, load_hazards
 from loaders.pipeline import LoadResult
 from loaders.report import REPORT_COLUMN, ROW_COLUMN, report_path
+from tests.support import corpus
 from tests.support import fixtures_data as fx
+from tests.support.corpus import UTF8_BOM, assert_problem, only_problem, read_report, write_xlsx
 
 pytestmark = pytest.mark.db
 
 DISTRICT = "340303"  # 蚌山区
 TODAY = dt.date(2026, 11, 23)  # the frozen "today" of every load here
 PREFIX = "TEST-HZ-"
-UTF8_BOM = b"\xef\xbb\xbf"
 # The fixture district's enterprise: a valid USCC that is not an enterprise of 蚌山区.
 OTHER_DISTRICT_USCC = fx.ENTERPRISES[0][0]
 # A valid-looking USCC no enterprise holds (county 349901 does not exist in GB/T 2260).
@@ -78,72 +76,18 @@ MAJOR_BASIS = "应急管理部令第10号 (2023) 第四条"
 # ---------------------------------------------------------------- building input files
 
 
+def csv_bytes(rows, **kwargs) -> bytes:
+    """Rows as Excel writes a CSV, with this corpus's header unless another is given."""
+    return corpus.csv_bytes(rows, **{"header": HEADER, **kwargs})
+
+
 def line(code: str, uscc: str, cells: dict[str, str] | None = None, *, header: Sequence[str] = HEADER) -> list[str]:
     """One data row in ``header`` order: ``GOOD`` values unless ``cells`` says otherwise."""
     values = {"隐患编号": code, "统一社会信用代码": uscc, "隐患描述": f"{code} 的隐患", **GOOD, **(cells or {})}
     return [values.get(column, "") for column in header]
 
 
-def csv_bytes(
-    rows: Sequence[Sequence[object]],
-    *,
-    header: Sequence[str] | None = HEADER,
-    encoding: str = "utf-8",
-    bom: bool = False,
-) -> bytes:
-    """Rows as Excel writes a CSV (CRLF, minimal quoting), encoded exactly as asked."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    if header is not None:
-        writer.writerow(header)
-    writer.writerows(rows)
-    data = out.getvalue().encode(encoding)
-    return UTF8_BOM + data if bom else data
-
-
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]]) -> Path:
-    """A workbook with one sheet per entry; str cells stay text, dates stay typed dates."""
-    workbook = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    for sheet_name, rows in sheets.items():
-        sheet = workbook.add_worksheet(sheet_name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.date):
-                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
-                elif isinstance(value, str):
-                    sheet.write_string(r, c, value)
-                else:
-                    sheet.write(r, c, value)
-    workbook.close()
-    return path
-
-
 # ---------------------------------------------------------------- reading back
-
-
-def read_report(path: Path | None) -> pd.DataFrame:
-    """A rejects/warnings CSV as text, after checking it opens in Excel/WPS (UTF-8 with BOM)."""
-    assert path is not None and path.is_file(), "the report must be written"
-    assert path.read_bytes().startswith(UTF8_BOM), "reports start with the UTF-8 BOM so Excel reads Chinese"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert {ROW_COLUMN, REPORT_COLUMN} <= set(frame.columns)
-    return frame
-
-
-def only_problem(problems: Sequence[Problem], code: str) -> Problem:
-    found = [p for p in problems if p.code == code]
-    assert len(found) == 1, f"expected one {code!r} problem, got {[str(p) for p in problems]}"
-    return found[0]
-
-
-def assert_problem(
-    problem: Problem, *, file: str, row: int | None, column: str | None, fragment: str, value: str | None = None
-) -> None:
-    assert (problem.file, problem.row, problem.column) == (file, row, column), str(problem)
-    assert fragment in problem.message, str(problem)
-    if value is not None:
-        assert problem.value == value, str(problem)
 
 
 @dataclass(frozen=True)
