@@ -12,9 +12,8 @@ from sqlalchemy import Connection, text
 
 from db.scope import Scope, apply_scope
 
-__all__ = ["scope_units", "context_areas", "table_counts", "recent_loads", "UNIT_COLUMNS"]
+__all__ = ["scope_units", "context_areas", "table_counts", "recent_loads"]
 
-UNIT_COLUMNS = ["code", "name", "tier", "parent_code", "path", "code_year", "area_m2"]
 
 # Units of the current boundary sets at one tier that lie in the scope (their path holds a scope
 # code) or that contain it (they are an ancestor of a scope unit, e.g. a township user's district).

@@ -59,10 +59,13 @@ def drop_scratch_database(db: ScratchDatabase, *, wait_s: float = 30.0) -> None:
     maintenance = create_engine(_with_db(db.admin_url, "postgres"), isolation_level="AUTOCOMMIT")
     with maintenance.connect() as conn:
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and conn.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d AND usename <> current_user"),
-            {"d": db.name},
-        ).scalar_one():
+        while (
+            time.monotonic() < deadline
+            and conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d AND usename <> current_user"),
+                {"d": db.name},
+            ).scalar_one()
+        ):
             time.sleep(0.1)
         conn.execute(text(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
     maintenance.dispose()

@@ -6,8 +6,6 @@ A text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return is
 
 from __future__ import annotations
 
-import numbers
-
 __all__ = ["FORMULA_PREFIXES", "neutralise_formula", "restore_neutralised"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -23,8 +21,6 @@ def neutralise_formula(value: object) -> object:
     """
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
-    if isinstance(value, numbers.Number) or value is None:
-        return value
     return value
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import pandas as pd
-
 from config.settings import PROJECT_ROOT
 from geo.safe_text import neutralise_formula
 from loaders.errors import Problem
@@ -52,7 +50,3 @@ def write_row_report(source: Path, table: RawTable, problems: list[Problem], kin
         target.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(target, index=False, encoding="utf-8-sig")
     return target
-
-
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    return pd.DataFrame([p.as_dict() for p in problems], columns=["file", "row", "column", "value", "code", "message"])
