@@ -21,6 +21,8 @@ from geo.crs import STORAGE_SRID, projected_srid_for_longitude
 from geo.grid_checks import GridProblem, Tolerances, check_grid
 from loaders.audit import write_audit
 from loaders.errors import LoadRefusedError, Problem
+from loaders.pipeline import analyze
+from loaders.tabular import map_headers
 from loaders.vector import read_vector, to_storage_crs
 
 __all__ = [
@@ -73,18 +75,11 @@ class BoundaryLoadResult:
     audit_id: int
 
 
-def pick_column(frame: pd.DataFrame, candidates: tuple[str, ...], given: str | None) -> str | None:
-    """The file column for a field: the one given, else the first recognised header."""
-    if given:
-        return given if given in frame.columns else None
-    lowered = {str(c).strip().lower(): c for c in frame.columns}
-    return next((lowered[c] for c in candidates if c in lowered), None)
-
-
 def _map_attributes(frame: gpd.GeoDataFrame, path: Path, options: BoundaryOptions) -> gpd.GeoDataFrame:
-    problems, picked = [], {}
-    for key, synonyms in HEADER_SYNONYMS.items():
-        picked[key] = pick_column(frame, synonyms, options.columns.get(key))
+    problems = []
+    found = map_headers([str(c) for c in frame.columns if c != frame.geometry.name], HEADER_SYNONYMS, options.columns)
+    picked = {key: found.get(key) for key in HEADER_SYNONYMS}
+    for key in HEADER_SYNONYMS:
         required = key in ("code", "name")
         if picked[key] is None and (required or key in options.columns):
             problems.append(
@@ -231,6 +226,7 @@ def load_boundaries(
         apply_scope(conn, Scope.whole_district(district))
         set_id, bottom, district_name, district_m2 = _write_set(conn, grid, district, options.code_year, path.name)
         step.advance("重新分配企业到网格")
+        analyze(conn, ("boundary_set", "region_unit"))  # the new set is what the placement joins read
         moved = reassign_enterprises(conn, district)
         per_tier = {int(t): int(n) for t, n in grid["tier"].value_counts().sort_index().items()}
         audit_id = write_audit(

@@ -41,7 +41,6 @@ from loaders.tabular import RawTable, map_headers
 __all__ = [
     "EnterpriseOptions",
     "EnterpriseLoadResult",
-    "ParsedEnterprises",
     "parse_enterprises",
     "load_enterprises",
     "HEADERS",
@@ -124,7 +123,6 @@ class EnterpriseOptions(TabularOptions):
     crs: str | None = None  # file-level coordinate system; a 坐标系 column overrides it per row
 
 
-ParsedEnterprises = Parsed
 EnterpriseLoadResult = LoadResult
 
 
@@ -504,7 +502,12 @@ def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Writt
     sync_hazard_paths(conn, district)
     placement = dict(conn.execute(text("SELECT final_placement, count(*) FROM placed_enterprise GROUP BY 1")).all())
     return Written(
-        sum(flags), len(flags) - sum(flags), {"placement": placement}, _placement_warnings(conn, path), foreign
+        sum(flags),
+        len(flags) - sum(flags),
+        {"placement": placement},
+        _placement_warnings(conn, path),
+        foreign,
+        tables=("enterprise",),
     )
 
 

@@ -60,9 +60,9 @@ class Written:
     updated: int
     detail: dict[str, object] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)  # found while writing (e.g. placement)
-    rejections: list[Problem] = field(
-        default_factory=list
-    )  # rows the database refused (e.g. a key of another district)
+    # rows the database refused (e.g. a key of another district)
+    rejections: list[Problem] = field(default_factory=list)
+    tables: tuple[str, ...] = ()  # tables the write changed, analyzed after a bulk change
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,19 @@ class Upsert:
             label=self.label,
         )
         flags = [inserted for (inserted,) in conn.execute(text(self.sql), {"d": district})]
-        return Written(sum(flags), len(flags) - sum(flags), rejections=foreign)
+        return Written(sum(flags), len(flags) - sum(flags), rejections=foreign, tables=(self.target,))
+
+
+# A bulk load changes a table faster than autovacuum re-analyzes it: the next statements (the
+# hazard-path sync after a boundary change, the dashboard's first queries) would be planned on
+# no statistics at all; measured: a 300k-row path sync went from 3 s to over 300 s.
+ANALYZE_AFTER_ROWS = 1000
+
+
+def analyze(conn: Connection, tables: tuple[str, ...]) -> None:
+    """Refresh planner statistics of ``tables`` (the loaders' constants) inside the transaction."""
+    for table in tables:
+        conn.execute(text(f"ANALYZE {table}"))
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
@@ -224,6 +236,8 @@ def run_tabular_load(
     with engine.begin() as conn:
         apply_scope(conn, Scope.whole_district(options.district_code))
         written = write(conn, parsed)
+        if written.inserted + written.updated >= ANALYZE_AFTER_ROWS:
+            analyze(conn, written.tables)
         rejections = parsed.rejections + written.rejections
         unchanged = len(parsed.rows) - written.inserted - written.updated - len({p.row for p in written.rejections})
         rejected = len({p.row for p in rejections})
