@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from loaders.errors import LoadRefusedError, Problem
 
@@ -66,26 +68,38 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = ","
-    # pandas' C parser: ~10× faster than the csv module on a 20,000-row list. Rows are records
-    # as Excel numbers them (a quoted cell spanning lines is one row).
+    # Arrow's CSV reader: ~5× faster than pandas' C parser with object cells on a 200,000-row
+    # list. Rows are records as Excel numbers them (a quoted cell spanning lines is one row, a
+    # blank line is a row).
     source = text.lstrip("\ufeff")
     try:
-        frame = pd.read_csv(
-            io.StringIO(source),
-            sep=delimiter,
-            dtype=object,
-            header=None,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except pd.errors.ParserError:
-        # A row with more cells than the others (an unquoted comma in an address): read it with
-        # the tolerant csv module; read_table reports the row instead of failing the file.
+        frame = _read_csv_arrow(source, delimiter)
+    except pa.ArrowInvalid:
+        # A row with more or fewer cells than the first (an unquoted comma in an address): read
+        # it with the tolerant csv module; read_table reports the row instead of failing the file.
         rows = list(csv.reader(io.StringIO(source), delimiter=delimiter))
         width = max(map(len, rows), default=0)
         frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
     return frame, encoding
+
+
+def _read_csv_arrow(source: str, delimiter: str) -> pd.DataFrame:
+    """Every cell as text ('' when empty), columns numbered; raises ArrowInvalid on ragged rows."""
+    first = next(csv.reader(io.StringIO(source[: 1 << 16]), delimiter=delimiter), [])
+    names = [str(i) for i in range(max(len(first), 1))]
+    table = pacsv.read_csv(
+        io.BytesIO(source.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    frame = table.to_pandas()
+    frame.columns = range(len(names))
+    return frame
 
 
 def _cell_text(value: object) -> str:
@@ -128,7 +142,8 @@ def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = N
         raise _problem(path, "file_not_found", "文件不存在")
     is_excel = path.suffix.lower() in EXCEL_SUFFIXES
     raw, detail = _read_excel(path, sheet) if is_excel else _read_csv(path, encoding)
-    raw = raw.fillna("").astype(str).apply(lambda column: column.str.strip()).astype(object)
+    # Arrow-backed text: the string checks below and in the loaders run vectorised.
+    raw = raw.fillna("").astype("str").apply(lambda column: column.str.strip())
     nonblank = (raw != "").any(axis=1).to_numpy()
     if not nonblank.any():
         raise _problem(path, "empty_file", "文件是空的")
