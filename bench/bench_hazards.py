@@ -13,7 +13,6 @@ from _common import median_time, report
 from sqlalchemy import create_engine, text
 
 from config import get_settings
-from db.scope import Scope, apply_scope
 from db.scratch import scratch_database
 from loaders.boundaries import BoundaryOptions, load_boundaries
 from loaders.demo import (
@@ -52,8 +51,8 @@ def main() -> None:
 
         def empty() -> None:
             with engine.begin() as conn:
-                apply_scope(conn, Scope.whole_district("340303"))
-                conn.execute(text("DELETE FROM hazard"))
+                # A first load: an empty table without dead rows, as the floor's fresh table.
+                conn.execute(text("TRUNCATE hazard CASCADE"))
                 conn.execute(text("DROP TABLE IF EXISTS bench_hazard_copy, bench_hazard_to_sql"))
 
         def bare_copy() -> None:

@@ -26,6 +26,7 @@ from loaders.boundaries import sync_hazard_paths
 from loaders.errors import LoadRefusedError, Problem
 from loaders.pipeline import (
     LoadResult,
+    Merge,
     Parsed,
     TabularOptions,
     Written,
@@ -399,8 +400,6 @@ _STAGE_COLUMNS = [
     "placement",
     "extra",
 ]
-# Columns compared to tell "updated" from "unchanged" on a re-load (everything the file sets).
-_DATA_COLUMNS = [c for c in _STAGE_COLUMNS if c not in ("source_row", "uscc", "lon", "lat")] + ["geom", "grade_source"]
 
 _STAGE_DDL = """
 CREATE TEMP TABLE stage_enterprise (
@@ -448,37 +447,24 @@ FROM located_enterprise l LEFT JOIN cells c ON c.source_row = l.source_row LEFT 
 """
 
 
-def _merge_sql() -> str:
-    insert_columns = [c for c in _STAGE_COLUMNS if c not in ("source_row", "lon", "lat")]
-    target = ", ".join([*insert_columns, "geom", "cell_code", "region_path", "district_code", "grade_source"])
-    source = ", ".join(
-        [
-            *("final_placement" if c == "placement" else c for c in insert_columns),
-            "geom",
-            "cell_code",
-            "region_path",
-            ":d",
-            "CASE WHEN grade IS NOT NULL THEN 'input' WHEN ls_l IS NOT NULL THEN 'LS' "
-            "WHEN lec_l IS NOT NULL THEN 'LEC' END",
-        ]
-    )
-    updates = ", ".join(
-        f"{c} = EXCLUDED.{c}"
-        for c in [*insert_columns[1:], "geom", "cell_code", "region_path", "district_code", "grade_source"]
-    )
-    # geometry's = is exact equality in PostGIS 3, so IS DISTINCT FROM also covers geom.
-    changed = " OR ".join(
-        f"enterprise.{c} IS DISTINCT FROM EXCLUDED.{c}"
-        for c in [*_DATA_COLUMNS, "cell_code", "region_path", "district_code"]
-    )
-    return (
-        f"INSERT INTO enterprise ({target}) SELECT {source} FROM placed_enterprise "
-        f"ON CONFLICT (uscc) DO UPDATE SET {updates}, updated_at = now() WHERE {changed} "
-        "RETURNING (xmax = 0) AS inserted"
-    )
-
-
-_MERGE_SQL = _merge_sql()
+_MERGE = Merge(
+    target="enterprise",
+    key="uscc",
+    values={
+        **{
+            c: "p.final_placement" if c == "placement" else f"p.{c}"
+            for c in _STAGE_COLUMNS
+            if c not in ("source_row", "lon", "lat")
+        },
+        "geom": "p.geom",
+        "cell_code": "p.cell_code",
+        "region_path": "p.region_path",
+        "district_code": ":d",
+        "grade_source": "CASE WHEN p.grade IS NOT NULL THEN 'input' WHEN p.ls_l IS NOT NULL THEN 'LS' "
+        "WHEN p.lec_l IS NOT NULL THEN 'LEC' END",
+    },
+    source="placed_enterprise p",
+)
 
 
 def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Written:
@@ -498,12 +484,12 @@ def _write(conn: Connection, parsed: Parsed, district: str, path: Path) -> Writt
     for statement in _LOCATE_SQL.split(";"):
         conn.execute(text(statement))
     conn.execute(text(_PLACE_SQL), {"d": district})
-    flags = [inserted for (inserted,) in conn.execute(text(_MERGE_SQL), {"d": district})]
+    inserted, updated = _MERGE.run(conn, {"d": district})
     sync_hazard_paths(conn, district)
     placement = dict(conn.execute(text("SELECT final_placement, count(*) FROM placed_enterprise GROUP BY 1")).all())
     return Written(
-        sum(flags),
-        len(flags) - sum(flags),
+        inserted,
+        updated,
         {"placement": placement},
         _placement_warnings(conn, path),
         foreign,

@@ -20,6 +20,7 @@ from db.scope import Scope, apply_scope
 from loaders.errors import LoadRefusedError, Problem
 from loaders.pipeline import (
     LoadResult,
+    Merge,
     Parsed,
     TabularOptions,
     Upsert,
@@ -168,18 +169,20 @@ CREATE TEMP TABLE stage_hazard (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    target="hazard",
-    key="hazard_code",
     stage="stage_hazard",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
-    values={
-        "hazard_code": "s.hazard_code",
-        "enterprise_id": "e.id",
-        "region_path": "e.region_path",
-        **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "hazard_code", "uscc")},
-    },
-    source="stage_hazard s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    merge=Merge(
+        target="hazard",
+        key="hazard_code",
+        values={
+            "hazard_code": "s.hazard_code",
+            "enterprise_id": "e.id",
+            "region_path": "e.region_path",
+            **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "hazard_code", "uscc")},
+        },
+        source="stage_hazard s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    ),
     label="隐患编号",
 )
 

@@ -21,6 +21,7 @@ from loaders.errors import LoadRefusedError, Problem
 from loaders.hazards import known_enterprises
 from loaders.pipeline import (
     LoadResult,
+    Merge,
     Parsed,
     TabularOptions,
     Upsert,
@@ -151,18 +152,20 @@ CREATE TEMP TABLE stage_inspection (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    target="inspection",
-    key="inspection_code",
     stage="stage_inspection",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
-    values={
-        "inspection_code": "s.inspection_code",
-        "enterprise_id": "e.id",
-        "region_path": "e.region_path",
-        **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "inspection_code", "uscc")},
-    },
-    source="stage_inspection s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    merge=Merge(
+        target="inspection",
+        key="inspection_code",
+        values={
+            "inspection_code": "s.inspection_code",
+            "enterprise_id": "e.id",
+            "region_path": "e.region_path",
+            **{c: f"s.{c}" for c in _STAGE_COLUMNS if c not in ("source_row", "inspection_code", "uscc")},
+        },
+        source="stage_inspection s JOIN enterprise e ON e.uscc = s.uscc AND e.district_code = :d",
+    ),
     label="检查编号",
 )
 

@@ -141,12 +141,14 @@ def parse_dates(checks: RowChecks, key: str, *, today: object | None, required: 
 def flag_duplicates(checks: RowChecks, key: str, values: pd.Series, label: str) -> None:
     """Reject every later copy of a key; a copy of a row rejected for another reason is kept."""
     live = values.where(~checks.rejected_mask, "")
-    first: dict[str, int] = {}
-    for position, value in enumerate(live):
-        if value:
-            first.setdefault(value, checks.table.row_numbers[position])
+    copies = (live != "") & live.duplicated()
+    if not copies.any():
+        return
+    repeated = live[(live != "") & live.isin(set(live[copies]))]
+    numbers = pd.Series(checks.table.row_numbers, index=live.index)[repeated.index]
+    first = numbers.groupby(repeated.to_numpy()).min().to_dict()
     checks.flag(
-        (live != "") & live.duplicated(),
+        copies,
         key,
         "duplicate_in_file",
         lambda v: f"{label}与第 {first.get(v.strip().upper(), first.get(v.strip(), '?'))} 行重复（保留第一次出现的行）",

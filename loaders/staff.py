@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from loaders.inspections import require_columns
 from loaders.pipeline import (
     LoadResult,
+    Merge,
     Parsed,
     TabularOptions,
     Upsert,
@@ -94,20 +95,22 @@ CREATE TEMP TABLE stage_staff (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    target="grid_staff",
-    key="phone",
     stage="stage_staff",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
-    values={
-        "phone": "s.phone",
-        "name": "s.name",
-        "role": "s.role",
-        "cell_codes": "s.cell_codes",
-        "region_path": "s.region_path",
-        "district_code": ":d",
-    },
-    source="stage_staff s",
+    merge=Merge(
+        target="grid_staff",
+        key="phone",
+        values={
+            "phone": "s.phone",
+            "name": "s.name",
+            "role": "s.role",
+            "cell_codes": "s.cell_codes",
+            "region_path": "s.region_path",
+            "district_code": ":d",
+        },
+        source="stage_staff s",
+    ),
     label="电话号码",
 )
 

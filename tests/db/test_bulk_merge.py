@@ -1,0 +1,94 @@
+"""The shared merge: bulk inserts rebuild exactly the indexes and foreign keys they drop, small
+ones and other roles' leave them alone, and a merge counts inserted / updated / unchanged."""
+
+import pytest
+from sqlalchemy import text
+
+from db.scope import Scope, apply_scope
+from loaders.pipeline import BULK_ROWS, Merge, indexes_rebuilt_after
+
+pytestmark = pytest.mark.db
+
+_DEFINITIONS = """
+SELECT 'index', pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = CAST(:t AS regclass)
+UNION ALL
+SELECT 'constraint', conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = CAST(:t AS regclass)
+ORDER BY 1, 2
+"""
+
+
+def _definitions(conn, table: str) -> list[tuple[str, str]]:
+    return [tuple(row) for row in conn.execute(text(_DEFINITIONS), {"t": table})]
+
+
+@pytest.mark.parametrize("table", ["hazard", "enterprise", "inspection"])
+def test_a_bulk_insert_recreates_every_index_and_foreign_key_it_dropped(db_conn, table):
+    before = _definitions(db_conn, table)
+    with indexes_rebuilt_after(db_conn, table, BULK_ROWS * 1000):
+        during = _definitions(db_conn, table)
+        # Only what backs a constraint stays (the primary key and the merge key's unique index).
+        assert all(kind == "index" and "UNIQUE" in definition for kind, definition in during if kind == "index")
+        assert not any("FOREIGN KEY" in definition for _, definition in during)
+    assert _definitions(db_conn, table) == before
+
+
+def test_a_small_insert_keeps_the_indexes(db_conn):
+    before = _definitions(db_conn, "hazard")
+    with indexes_rebuilt_after(db_conn, "hazard", BULK_ROWS - 1):
+        assert _definitions(db_conn, "hazard") == before
+
+
+def test_a_role_that_does_not_own_the_table_keeps_the_indexes(app_engine):
+    with app_engine.connect() as conn, conn.begin():
+        before = _definitions(conn, "hazard")
+        with indexes_rebuilt_after(conn, "hazard", BULK_ROWS * 1000):
+            assert _definitions(conn, "hazard") == before
+
+
+def test_merge_updates_changed_rows_inserts_new_ones_and_leaves_the_rest(db_conn):
+    apply_scope(db_conn, Scope.whole_district("340303"))
+    db_conn.execute(
+        text(
+            "CREATE TEMP TABLE stage_staff_test (phone text, name text, role text, cell_codes text[], "
+            "region_path text[]) ON COMMIT DROP"
+        )
+    )
+    merge = Merge(
+        target="grid_staff",
+        key="phone",
+        values={
+            "phone": "s.phone",
+            "name": "s.name",
+            "role": "s.role",
+            "cell_codes": "s.cell_codes",
+            "region_path": "s.region_path",
+            "district_code": ":d",
+        },
+        source="stage_staff_test s",
+    )
+    rows = [
+        ("13900000001", "张三", "网格员"),
+        ("13900000002", "李四", "网格员"),
+        ("13900000003", "王五", "网格长"),
+    ]
+
+    def stage(rows):
+        db_conn.execute(text("DELETE FROM stage_staff_test"))
+        for phone, name, role in rows:
+            db_conn.execute(
+                text("INSERT INTO stage_staff_test VALUES (:p, :n, :r, ARRAY['X1'], ARRAY['340303'])"),
+                {"p": phone, "n": name, "r": role},
+            )
+        return merge.run(db_conn, {"d": "340303"})
+
+    assert stage(rows) == (3, 0)
+    assert stage(rows) == (0, 0)  # the same rows again: nothing changes
+    assert stage([rows[0], ("13900000002", "李四", "网格长"), ("13900000004", "赵六", "网格员")]) == (1, 1)
+    roles = dict(db_conn.execute(text("SELECT phone, role FROM grid_staff WHERE phone LIKE '139000000%'")).all())
+    assert roles == {
+        "13900000001": "网格员",
+        "13900000002": "网格长",
+        "13900000003": "网格长",
+        "13900000004": "网格员",
+    }
