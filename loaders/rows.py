@@ -121,21 +121,20 @@ def map_unique(values: pd.Series, mapping: dict | Callable[[str], object]) -> pd
 
 
 def parse_dates(checks: RowChecks, key: str, *, today: object | None, required: bool = False) -> pd.Series:
-    """Dates from text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 …) as ``datetime.date`` or None.
+    """Dates from text (YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 …) as datetime64 at midnight, NaT
+    when empty or bad (COPY writes them as dates and NULL).
 
-    Bad dates, and with ``today`` dates after it, are rejected. Comparisons run on timestamps:
-    an all-blank column (every hazard still open) must work too.
+    Bad dates, and with ``today`` dates after it, are rejected.
     """
     raw = checks.cell(key).str.strip()
     normalised = raw.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", r"\1-\2-\3", regex=True).str.replace("/", "-")
-    stamps = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed")
+    stamps = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed").dt.normalize()
     checks.flag((raw != "") & stamps.isna(), key, "bad_date", "日期格式应为 YYYY-MM-DD")
     if required:
         checks.flag(raw == "", key, "missing_date", "日期为空")
     if today is not None:
         checks.flag(stamps.notna() & (stamps > pd.Timestamp(today)), key, "future_date", f"日期晚于今天（{today}）")
-    dates = pd.Series(stamps.dt.date.to_numpy(dtype=object), index=raw.index)
-    return dates.where(stamps.notna(), None)
+    return stamps
 
 
 def flag_duplicates(checks: RowChecks, key: str, values: pd.Series, label: str) -> None:
