@@ -14,7 +14,9 @@ def _checks(column: str, values: list[str]) -> RowChecks:
 
 
 def test_dates_in_the_usual_spellings_parse_and_bad_or_future_ones_are_named():
-    checks = _checks("发现日期", ["2026-11-01", "2026/1/5", "2026年3月7日", "2026-11-23 08:30", "", "明天", "2026-11-24"])
+    checks = _checks(
+        "发现日期", ["2026-11-01", "2026/1/5", "2026年3月7日", "2026-11-23 08:30", "", "明天", "2026-11-24"]
+    )
     dates = parse_dates(checks, "d", today=dt.date(2026, 11, 23))
     assert [None if pd.isna(d) else d.date() for d in dates] == [
         dt.date(2026, 11, 1),
