@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 
 from db.scope import Scope, apply_scope
 
-__all__ = ["scope_units", "context_areas", "table_counts", "recent_loads"]
+__all__ = ["scope_units", "context_areas", "table_counts", "recent_loads", "grading_inputs"]
 
 
 # Units of the current boundary sets at one tier that lie in the scope (their path holds a scope
@@ -81,3 +81,35 @@ def recent_loads(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataF
         conn,
         params={"limit": limit},
     )
+
+
+def grading_inputs(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What geo.grading needs, within ``scope``: the current units in it (code, tier, path), its
+    enterprises (id, region_path, cell_code, status, grade, assessment inputs) and their hazards
+    (enterprise_id, dates, hazard_grade, listed_level). Rows are filtered by row-level security."""
+    apply_scope(conn, scope)
+    units = pd.read_sql(
+        text(
+            "SELECT u.code, u.tier, u.path FROM region_unit u "
+            "JOIN boundary_set s ON s.id = u.boundary_set_id AND s.is_current "
+            "WHERE u.path && CAST(:scope AS text[]) ORDER BY u.tier, u.code"
+        ),
+        conn,
+        params={"scope": scope.codes},
+    )
+    enterprises = pd.read_sql(
+        text(
+            "SELECT id, region_path, cell_code, status, grade, lec_l, lec_e, lec_c, ls_l, ls_s "
+            "FROM enterprise ORDER BY id"
+        ),
+        conn,
+    )
+    hazards = pd.read_sql(
+        text(
+            "SELECT enterprise_id, found_date, deadline_date, rectified_date, hazard_grade, listed_level "
+            "FROM hazard ORDER BY id"
+        ),
+        conn,
+        parse_dates=["found_date", "deadline_date", "rectified_date"],
+    )
+    return units, enterprises, hazards

@@ -1,0 +1,212 @@
+"""Risk grading, pure reference (geo/grading.py): hand-computed districts, band edges, as-of
+dates, and the roll-up property of the max rule."""
+
+import dataclasses
+import datetime as dt
+
+import hypothesis.strategies as st
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+
+from geo.grading import (
+    DEFAULT_BANDS,
+    MAX_RULE,
+    WEIGHTED_RULE,
+    band_scores,
+    enterprise_grades,
+    grade_regions,
+    hazard_state,
+)
+
+D, T1, V1, V2, C1, C2, C3, C4 = "D", "T1", "V1", "V2", "C1", "C2", "C3", "C4"
+UNITS = pd.DataFrame(
+    {
+        "code": [D, T1, V1, V2, C1, C2, C3, C4],
+        "tier": [1, 2, 3, 3, 4, 4, 4, 4],
+        "path": [
+            [D],
+            [D, T1],
+            [D, T1, V1],
+            [D, T1, V2],
+            [D, T1, V1, C1],
+            [D, T1, V1, C2],
+            [D, T1, V2, C3],
+            [D, T1, V2, C4],
+        ],
+    }
+)
+
+
+def _enterprises(rows):
+    frame = pd.DataFrame(rows, columns=["id", "cell", "status", "grade", "lec_l", "lec_e", "lec_c", "ls_l", "ls_s"])
+    paths = UNITS.set_index("code")["path"]
+    frame["cell_code"] = frame["cell"]
+    frame["region_path"] = [paths[c] if isinstance(c, str) else [D] for c in frame["cell"]]
+    frame["grade"] = enterprise_grades(frame)["grade"]
+    return frame
+
+
+ENTERPRISES = _enterprises(
+    [
+        (1, C1, "在营", 2, None, None, None, None, None),  # input grade 较大
+        (2, C1, "在营", None, None, None, None, 4, 4),  # LS R = 16 → 较大
+        (3, C2, "在营", 4, None, None, None, None, None),
+        (4, C3, "关闭", 1, None, None, None, None, None),  # closed: C3 has no data
+        (5, None, "在营", 1, None, None, None, None, None),  # no cell: graded nowhere
+    ]
+)
+HAZARDS = pd.DataFrame(
+    {
+        "enterprise_id": [1, 3],
+        "found_date": [dt.date(2026, 10, 1), dt.date(2026, 11, 1)],
+        "deadline_date": [dt.date(2026, 10, 31), dt.date(2026, 12, 1)],
+        "rectified_date": [None, dt.date(2026, 11, 10)],
+        "hazard_grade": [1, 2],
+        "listed_level": [None, None],
+    }
+)
+RULE = dataclasses.replace(WEIGHTED_RULE, thresholds={4: (5.0, 2.0, 1.0), 3: (5.0, 2.0, 1.0)})
+
+
+def _grades(result):
+    return {code: (None if pd.isna(g) else int(g)) for code, g in zip(result["code"], result["grade"], strict=True)}
+
+
+def test_max_rule_takes_the_highest_grade_and_leaves_empty_or_closed_regions_grey():
+    result = grade_regions(UNITS, ENTERPRISES, HAZARDS, MAX_RULE, dt.date(2026, 11, 24))
+    assert _grades(result) == {D: 2, T1: 2, V1: 2, V2: None, C1: 2, C2: 4, C3: None, C4: None}
+    c1 = result.set_index("code").loc[C1]
+    assert (c1.enterprises, c1.enterprises_g2, c1.hazards_major_open, c1.hazards_overdue_major) == (2, 2, 1, 1)
+
+
+def test_weighted_rule_scores_per_enterprise_and_escalates_an_open_major_hazard():
+    result = grade_regions(UNITS, ENTERPRISES, HAZARDS, RULE, dt.date(2026, 11, 24)).set_index("code")
+    # C1: two 较大 (4 + 4) + an open major hazard (3) that is overdue (1) = 12 over 2 enterprises.
+    assert result.loc[C1, "score"] == 6.0
+    assert result.loc[C1, "grade"] == 1 and pd.isna(result.loc[C1, "escalated_by"])  # red on its score
+    # V1: (12 + 0.5) / 3 = 4.1667 → 较大 by score, lifted to 重大 by the open major hazard.
+    assert result.loc[V1, "score"] == pytest.approx(4.166667)
+    assert result.loc[V1, "grade"] == 1 and result.loc[V1, "escalated_by"] == "有未整改的重大隐患"
+    assert result.loc[C2, "score"] == 0.5 and result.loc[C2, "grade"] == 4
+    assert pd.isna(result.loc[C3, "grade"]) and pd.isna(result.loc[C4, "grade"])
+
+
+def test_as_of_dates_before_a_hazard_was_found_and_while_it_was_open():
+    before = grade_regions(UNITS, ENTERPRISES, HAZARDS, RULE, dt.date(2026, 9, 30)).set_index("code")
+    assert before.loc[C1, "score"] == 4.0 and before.loc[C1, "grade"] == 2  # h1 not found yet
+    while_open = grade_regions(UNITS, ENTERPRISES, HAZARDS, RULE, dt.date(2026, 11, 5)).set_index("code")
+    assert while_open.loc[C2, "hazards_open"] == 1 and while_open.loc[C2, "score"] == 1.0
+    assert while_open.loc[C2, "grade"] == 3
+    assert while_open.loc[C1, "hazards_overdue"] == 1  # deadline 10-31 passed
+
+
+def test_hazard_state_on_the_day_of_rectification_and_deadline():
+    state = hazard_state(HAZARDS, dt.date(2026, 11, 10))
+    assert state["open"].tolist() == [True, False]  # rectified that day: no longer open
+    state = hazard_state(HAZARDS, dt.date(2026, 10, 31))
+    assert state["overdue"].tolist() == [False, False]  # the deadline day itself is not overdue
+
+
+@pytest.mark.parametrize(
+    ("method", "score", "grade"),
+    [
+        ("LEC", 320, 1),
+        ("LEC", 319.99, 2),
+        ("LEC", 160, 2),
+        ("LEC", 159.9, 3),
+        ("LEC", 70, 3),
+        ("LEC", 69.9, 4),
+        ("LS", 25, 1),
+        ("LS", 20, 1),
+        ("LS", 16, 2),
+        ("LS", 15, 2),
+        ("LS", 12, 3),
+        ("LS", 9, 3),
+        ("LS", 8, 4),
+    ],
+)
+def test_assessment_band_edges(method, score, grade):
+    assert band_scores(pd.Series([score]), DEFAULT_BANDS[method].thresholds).iloc[0] == grade
+
+
+def test_enterprise_grade_sources_input_then_ls_then_lec():
+    frame = pd.DataFrame(
+        {
+            "grade": [3, None, None, None],
+            "lec_l": [10, 3, 6, None],
+            "lec_e": [6, 6, 6, None],
+            "lec_c": [7, 7, 7, None],
+            "ls_l": [5, 4, None, None],
+            "ls_s": [5, 5, None, None],
+        }
+    )
+    graded = enterprise_grades(frame)
+    assert graded["grade"].tolist() == [3, 1, 2, pd.NA]
+    assert graded["grade_source"].tolist() == ["input", "LS", "LEC", None]
+    assert graded["bands_version"].tolist()[1:3] == [DEFAULT_BANDS["LS"].version, DEFAULT_BANDS["LEC"].version]
+
+
+@st.composite
+def districts(draw):
+    villages = draw(st.integers(1, 4))
+    units = [("D", 1, ["D"])]
+    cells = []
+    for v in range(villages):
+        units.append((f"V{v}", 2, ["D", f"V{v}"]))
+        for c in range(draw(st.integers(1, 4))):
+            code = f"V{v}C{c}"
+            units.append((code, 3, ["D", f"V{v}", code]))
+            cells.append(["D", f"V{v}", code])
+    rows = draw(
+        st.lists(
+            st.tuples(st.sampled_from(range(len(cells))), st.sampled_from([1, 2, 3, 4, None]), st.booleans()),
+            max_size=25,
+        )
+    )
+    enterprises = pd.DataFrame(
+        {
+            "id": range(len(rows)),
+            "cell_code": [cells[c][-1] for c, _, _ in rows],
+            "region_path": [cells[c] for c, _, _ in rows],
+            "status": ["关闭" if closed else "在营" for _, _, closed in rows],
+            "grade": pd.array([g for _, g, _ in rows], dtype="Int64"),
+        }
+    )
+    return pd.DataFrame(units, columns=["code", "tier", "path"]), enterprises
+
+
+NO_HAZARDS = pd.DataFrame(
+    {
+        "enterprise_id": pd.Series([], dtype="int64"),
+        "found_date": pd.Series([], dtype="datetime64[s]"),
+        "deadline_date": pd.Series([], dtype="datetime64[s]"),
+        "rectified_date": pd.Series([], dtype="datetime64[s]"),
+        "hazard_grade": pd.Series([], dtype="int64"),
+        "listed_level": pd.Series([], dtype=object),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(districts())
+def test_under_the_max_rule_a_parent_takes_the_highest_of_its_children(district):
+    units, enterprises = district
+    result = grade_regions(units, enterprises, NO_HAZARDS, MAX_RULE, dt.date(2026, 11, 24)).set_index("code")
+    for code, path in zip(units["code"], units["path"], strict=True):
+        children = [c for c, p in zip(units["code"], units["path"], strict=True) if p[:-1] == path]
+        if not children:
+            continue
+        child_grades = result.loc[children, "grade"].dropna()
+        expected = child_grades.min() if len(child_grades) else pd.NA
+        got = result.loc[code, "grade"]
+        assert (pd.isna(got) and pd.isna(expected)) or got == expected
+        # counts roll up exactly
+        assert result.loc[code, "enterprises"] == result.loc[children, "enterprises"].sum()
+
+
+def test_no_enterprise_anywhere_is_all_grey_never_blue():
+    empty = ENTERPRISES.iloc[0:0]
+    result = grade_regions(UNITS, empty, NO_HAZARDS, RULE, dt.date(2026, 11, 24))
+    assert result["grade"].isna().all() and np.all(result["enterprises"] == 0)
