@@ -448,6 +448,7 @@ FROM located_enterprise l LEFT JOIN cells c ON c.source_row = l.source_row LEFT 
 
 
 _MERGE = Merge(
+    stage="placed_enterprise",
     target="enterprise",
     key="uscc",
     values={

@@ -169,10 +169,10 @@ CREATE TEMP TABLE stage_hazard (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    stage="stage_hazard",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
     merge=Merge(
+        stage="stage_hazard",
         target="hazard",
         key="hazard_code",
         values={

@@ -152,10 +152,10 @@ CREATE TEMP TABLE stage_inspection (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    stage="stage_inspection",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
     merge=Merge(
+        stage="stage_inspection",
         target="inspection",
         key="inspection_code",
         values={

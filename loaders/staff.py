@@ -95,10 +95,10 @@ CREATE TEMP TABLE stage_staff (
 ) ON COMMIT DROP
 """
 _UPSERT = Upsert(
-    stage="stage_staff",
     stage_ddl=_STAGE_DDL,
     stage_columns=_STAGE_COLUMNS,
     merge=Merge(
+        stage="stage_staff",
         target="grid_staff",
         key="phone",
         values={

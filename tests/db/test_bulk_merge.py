@@ -57,6 +57,7 @@ def test_merge_updates_changed_rows_inserts_new_ones_and_leaves_the_rest(db_conn
     merge = Merge(
         target="grid_staff",
         key="phone",
+        stage="stage_staff_test",
         values={
             "phone": "s.phone",
             "name": "s.name",
