@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DatabaseNotConfiguredError", "UnsafeDatabaseRoleError", "InvalidScopeError"]
+__all__ = ["DatabaseNotConfiguredError", "UnsafeDatabaseRoleError", "InvalidScopeError", "RuleVersionConflictError"]
 
 
 class DatabaseNotConfiguredError(ValueError):
@@ -15,3 +15,7 @@ class UnsafeDatabaseRoleError(ValueError):
 
 class InvalidScopeError(ValueError):
     """A scope was empty or held a code that cannot be a region code."""
+
+
+class RuleVersionConflictError(ValueError):
+    """A grading rule's parameters changed but its version did not."""

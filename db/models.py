@@ -44,6 +44,8 @@ __all__ = [
     "Inspection",
     "GridStaff",
     "LoadAudit",
+    "GradingRule",
+    "RegionGrade",
     "SCOPED_TABLES",
 ]
 
@@ -284,6 +286,58 @@ class LoadAudit(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class GradingRule(Base):
+    """A region-grading rule as used for stored grades: name, version and every parameter
+    (geo.grading.RegionRule.as_dict), so a colour can be explained long after the rule changed."""
+
+    __tablename__ = "grading_rule"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    bands: Mapped[dict[str, Any]] = mapped_column()  # the enterprise assessment bands used with it
+    recorded_at: Mapped[dt.datetime] = _created()
+
+
+class RegionGrade(Base):
+    """The current grade of a unit under one rule, with the counts behind it (DOMAIN.md §2).
+
+    Refreshed after loads and daily (db/grading.py); grades for a past date are computed on demand
+    by the same SQL. Scoped like the rows it summarises: ``region_path`` is the unit's path.
+    """
+
+    __tablename__ = "region_grade"
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 4", name="ck_region_grade_grade"),
+        CheckConstraint("cardinality(region_path) >= 1", name="ck_region_grade_region_path"),
+        Index("ix_region_grade_region_path", "region_path", postgresql_using="gin"),
+    )
+
+    region_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rule_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    rule_version: Mapped[str] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[int] = mapped_column(SmallInteger)
+    region_path: Mapped[list[str]] = mapped_column(TextArray)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = _created()
+    grade: Mapped[int | None] = mapped_column(SmallInteger)  # NULL: no data (grey)
+    score: Mapped[float | None] = mapped_column(Double)
+    escalated_by: Mapped[str | None] = mapped_column(Text)
+    enterprises: Mapped[int] = mapped_column(Integer)
+    enterprises_g1: Mapped[int] = mapped_column(Integer)
+    enterprises_g2: Mapped[int] = mapped_column(Integer)
+    enterprises_g3: Mapped[int] = mapped_column(Integer)
+    enterprises_g4: Mapped[int] = mapped_column(Integer)
+    enterprises_ungraded: Mapped[int] = mapped_column(Integer)
+    hazards_open: Mapped[int] = mapped_column(Integer)
+    hazards_overdue: Mapped[int] = mapped_column(Integer)
+    hazards_major_open: Mapped[int] = mapped_column(Integer)
+    hazards_listed_open: Mapped[int] = mapped_column(Integer)
+    hazards_overdue_major: Mapped[int] = mapped_column(Integer)
+
+
 # Tables whose rows are scoped by region_path under row-level security; later migrations add
 # theirs here and the RLS test covers every entry.
-SCOPED_TABLES = ("enterprise", "hazard", "inspection", "grid_staff")
+SCOPED_TABLES = ("enterprise", "hazard", "inspection", "grid_staff", "region_grade")

@@ -251,6 +251,7 @@ def grade_regions(
         grade = grade.mask(lifts, escalation.grade)
         escalated_by = escalated_by.mask(lifts & escalated_by.isna(), escalation.label)
     grade = pd.array(grade.where(has_data), dtype="Int64")
+    escalated_by = escalated_by.astype(object).where(escalated_by.notna(), None)
     tiers = units.set_index("code")["tier"]
     result = counts.drop(columns="highest_grade").assign(
         tier=tiers.reindex(counts.index).to_numpy(), grade=grade, score=score, escalated_by=escalated_by

@@ -6,6 +6,7 @@ Each subcommand has ``--help``. Exit status: 0 all loaded, 1 loaded with rejects
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def boundaries(
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
     _print_boundary_result(result)
+    _regrade(result.district_code)  # cells changed: every unit's grade may have
 
 
 @app.command()
@@ -218,7 +220,39 @@ def enterprises(
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
     _print_summary(result, "企业名单载入结果")
+    _regrade(options.district_code, result)
     raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
+
+
+def _regrade(district: str, result=None) -> None:
+    """Refresh the stored risk grades after a load that changed something (own transaction:
+    the load has committed; a failure here leaves the previous grades, marked by their date)."""
+    from db.grading import refresh_grades
+
+    if result is not None and result.inserted + result.updated == 0:
+        return
+    today = dt.datetime.now(get_settings().tz).date()
+    with _engine().begin() as conn:
+        graded = refresh_grades(conn, district, as_of=today)
+    console.print(f"风险等级已重新计算（{today}）: " + "、".join(f"{rule} {n} 个单元" for rule, n in graded.items()))
+
+
+@app.command()
+def regrade(
+    district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
+    if_stale: bool = typer.Option(False, "--if-stale", help="Only when the stored grades are not as of today"),
+) -> None:
+    """Recompute and store the current risk grades (every rule, every tier); run daily."""
+    from db.grading import refresh_if_stale
+
+    district = district or get_settings().district_code
+    if if_stale:
+        today = dt.datetime.now(get_settings().tz).date()
+        with _engine().begin() as conn:
+            refreshed = refresh_if_stale(conn, district, today=today)
+        console.print(f"风险等级{'已重新计算' if refreshed else '已是今天的结果'}（{today}）")
+        return
+    _regrade(district)
 
 
 def _register_record_loader(name: str, summary: str, title: str, loader: str, options_class: str) -> None:
@@ -250,6 +284,8 @@ def _register_record_loader(name: str, summary: str, title: str, loader: str, op
         except LoadRefusedError as exc:
             raise _refused(exc) from exc
         _print_summary(result, title)
+        if name == "hazards":  # inspections and staff do not enter the grades
+            _regrade(options.district_code, result)
         raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
     command.__doc__ = summary

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from config import get_settings
 from config.settings import PROJECT_ROOT
+from db.grading import refresh_grades, refresh_if_stale
 from db.scope import Scope, apply_scope
 from geo.demo_enterprises import PROFILE_FILES, EnterpriseProfile, demo_enterprise_list
 from geo.demo_grid import generate_demo_grid
@@ -196,6 +197,12 @@ def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None
         loaded = True
     elif _shift_demo_dates(engine, today, say):
         loaded = True
+    with engine.begin() as conn:
+        if loaded:
+            refresh_grades(conn, DEMO_DISTRICT, as_of=today)
+        elif not refresh_if_stale(conn, DEMO_DISTRICT, today=today):
+            return loaded
+    say(f"风险等级已按 {today} 重新计算")
     return loaded
 
 

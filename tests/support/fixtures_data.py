@@ -6,11 +6,15 @@ village and one cell. Enterprises: one in each cell and one with no cell (unplac
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Engine, text
 
+from db.grading import refresh_grades
 from db.scope import Scope, apply_scope
 
 DISTRICT = "T00001"
+FIXTURE_TODAY = dt.date(2026, 11, 23)  # the grades stored for the fixture are as of this day
 WEST, EAST = "T00001001", "T00001002"
 WEST_VILLAGE, EAST_VILLAGE = "T00001001001", "T00001002001"
 WEST_CELL, EAST_CELL = "T00001001001001", "T00001002001001"
@@ -93,6 +97,7 @@ def seed_two_townships(engine: Engine) -> None:
                 ),
                 {"code": f"J-{uscc}", "eid": enterprise_id, "path": path},
             )
+        refresh_grades(conn, DISTRICT, as_of=FIXTURE_TODAY)
         conn.execute(text("DELETE FROM grid_staff WHERE district_code = :d"), {"d": DISTRICT})
         for phone, name, cell, path in (
             ("13800000001", "西网格员", WEST_CELL, [DISTRICT, WEST, WEST_VILLAGE, WEST_CELL]),

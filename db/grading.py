@@ -1,0 +1,265 @@
+"""Region grades in SQL: the same rules as geo.grading (the reference), over the stored ancestry.
+
+``grades_as_of`` computes every unit's grade on any date, on demand; ``refresh_grades`` stores
+the current grades (as of today, for every configured rule) in ``region_grade``, which is under
+the same row-level security as the rows it summarises. Rule parameters are bound values; the
+only names spliced into the SQL are geo.grading's own count columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from db.errors import RuleVersionConflictError
+from db.scope import Scope, apply_scope
+from geo.grading import COUNT_COLUMNS, DEFAULT_BANDS, RULES, AssessmentBands, RegionRule
+
+__all__ = [
+    "grades_as_of",
+    "refresh_grades",
+    "refresh_if_stale",
+    "stored_grades",
+    "RuleVersionConflictError",
+    "GRADE_COLUMNS",
+]
+
+GRADE_COLUMNS = ("code", "tier", "path", "grade", "score", "escalated_by", *COUNT_COLUMNS)
+_HAZARD_COUNTS = [c for c in COUNT_COLUMNS if c.startswith("hazards_")]
+
+
+def _band(expression: str, prefix: str) -> str:
+    return (
+        f"CASE WHEN {expression} >= :{prefix}1 THEN 1 WHEN {expression} >= :{prefix}2 THEN 2 "
+        f"WHEN {expression} >= :{prefix}3 THEN 3 ELSE 4 END"
+    )
+
+
+def _grades_sql(rule: RegionRule) -> str:
+    if rule.method not in ("max", "weighted"):
+        raise ValueError(f"unknown rule method {rule.method!r} (expected 'max' or 'weighted')")
+    unknown = [e.indicator for e in rule.escalations if e.indicator not in COUNT_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown escalation indicators {unknown} (expected one of {COUNT_COLUMNS})")
+    counted = ", ".join(f"coalesce(k.{c}, 0) AS {c}" for c in COUNT_COLUMNS)
+    if rule.method == "weighted":
+        points = (
+            " + ".join(f"s.enterprises_g{g} * :gp{g}" for g in (1, 2, 3, 4))
+            + " + (s.hazards_open - s.hazards_major_open) * :p_general + s.hazards_major_open * :p_major"
+            + " + s.hazards_overdue * :p_overdue"
+        )
+        score = f"round(CAST(({points}) / NULLIF(s.enterprises, 0) AS numeric), 6)::float8"
+        base_grade = (
+            "CASE WHEN b.score >= th.t1 THEN 1 WHEN b.score >= th.t2 THEN 2 "
+            "WHEN b.score >= th.t3 THEN 3 WHEN b.score IS NOT NULL THEN 4 END"
+        )
+    else:
+        score = "CAST(NULL AS float8)"
+        base_grade = "b.highest_grade"
+    carried = ", ".join(f"e.{c}" for c in ("code", "tier", "path", "score", *COUNT_COLUMNS))
+    steps = [
+        f"esc0 AS (SELECT b.*, ({base_grade})::int AS grade, CAST(NULL AS text) AS escalated_by FROM base b "
+        "JOIN thresholds th ON th.tier = b.tier)"
+    ]
+    for i, escalation in enumerate(rule.escalations, start=1):
+        lifts = f"(e.enterprises > 0 AND e.{escalation.indicator} > 0 AND NOT coalesce(e.grade <= :eg{i}, false))"
+        steps.append(
+            f"esc{i} AS (SELECT {carried}, CASE WHEN {lifts} THEN :eg{i} ELSE e.grade END AS grade, "
+            f"CASE WHEN {lifts} AND e.escalated_by IS NULL THEN :el{i} ELSE e.escalated_by END AS escalated_by "
+            f"FROM esc{i - 1} e)"
+        )
+    last = f"esc{len(rule.escalations)}"
+    hazard_values = ", ".join(f"coalesce(h.{c.removeprefix('hazards_')}, 0) AS {c}" for c in _HAZARD_COUNTS)
+    hazard_sums = ", ".join(f"sum(p.{c}) AS {c}" for c in _HAZARD_COUNTS)
+    return f"""
+WITH units AS MATERIALIZED (
+    SELECT u.code, u.tier, u.path FROM region_unit u
+    JOIN boundary_set s ON s.id = u.boundary_set_id AND s.is_current AND s.district_code = :d
+    WHERE u.path && CAST(:scope AS text[])
+),
+graded AS MATERIALIZED (
+    SELECT e.id, e.region_path, coalesce(
+        e.grade,
+        CASE WHEN e.ls_l IS NOT NULL AND e.ls_s IS NOT NULL THEN {_band("e.ls_l * e.ls_s", "ls")} END,
+        CASE WHEN e.lec_l IS NOT NULL AND e.lec_e IS NOT NULL AND e.lec_c IS NOT NULL
+             THEN {_band("e.lec_l * e.lec_e * e.lec_c", "lec")} END
+    ) AS grade
+    FROM enterprise e
+    WHERE e.district_code = :d AND e.cell_code IS NOT NULL AND e.status IS DISTINCT FROM '关闭'
+),
+open_hazards AS MATERIALIZED (
+    SELECT h.enterprise_id,
+           count(*) AS open,
+           count(*) FILTER (WHERE h.deadline_date < :as_of) AS overdue,
+           count(*) FILTER (WHERE h.hazard_grade = 1) AS major_open,
+           count(*) FILTER (WHERE h.listed_level IS NOT NULL) AS listed_open,
+           count(*) FILTER (WHERE h.hazard_grade = 1 AND h.deadline_date < :as_of) AS overdue_major
+    FROM hazard h
+    WHERE h.found_date <= :as_of AND (h.rectified_date IS NULL OR h.rectified_date > :as_of)
+    GROUP BY h.enterprise_id
+),
+per_enterprise AS MATERIALIZED (
+    SELECT g.id, g.region_path, g.grade, {hazard_values}
+    FROM graded g LEFT JOIN open_hazards h ON h.enterprise_id = g.id
+),
+counts AS (
+    SELECT c.code,
+           count(*) AS enterprises,
+           count(*) FILTER (WHERE p.grade = 1) AS enterprises_g1,
+           count(*) FILTER (WHERE p.grade = 2) AS enterprises_g2,
+           count(*) FILTER (WHERE p.grade = 3) AS enterprises_g3,
+           count(*) FILTER (WHERE p.grade = 4) AS enterprises_g4,
+           count(*) FILTER (WHERE p.grade IS NULL) AS enterprises_ungraded,
+           {hazard_sums},
+           min(p.grade) AS highest_grade
+    FROM per_enterprise p CROSS JOIN LATERAL unnest(p.region_path) AS c(code)
+    GROUP BY c.code
+),
+counted AS (
+    SELECT u.code, u.tier, u.path, {counted}, k.highest_grade
+    FROM units u LEFT JOIN counts k ON k.code = u.code
+),
+base AS (SELECT s.*, {score} AS score FROM counted s),
+thresholds (tier, t1, t2, t3) AS (
+    VALUES (1, CAST(:t1_1 AS float8), CAST(:t1_2 AS float8), CAST(:t1_3 AS float8)),
+           (2, :t2_1, :t2_2, :t2_3), (3, :t3_1, :t3_2, :t3_3), (4, :t4_1, :t4_2, :t4_3)
+),
+{", ".join(steps)}
+SELECT e.code, e.tier, e.path, CASE WHEN e.enterprises > 0 THEN e.grade END AS grade, e.score,
+       e.escalated_by, {", ".join(f"e.{c}" for c in COUNT_COLUMNS)}
+FROM {last} e
+ORDER BY e.tier, e.code
+"""
+
+
+def _params(rule: RegionRule, bands: dict[str, AssessmentBands]) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for prefix, method in (("ls", "LS"), ("lec", "LEC")):
+        for i, value in enumerate(bands[method].thresholds, start=1):
+            params[f"{prefix}{i}"] = value
+    for tier in (1, 2, 3, 4):
+        edges = rule.thresholds_for(tier) if rule.thresholds else (0.0, 0.0, 0.0)
+        for i, value in enumerate(edges, start=1):
+            params[f"t{tier}_{i}"] = float(value)
+    for grade in (1, 2, 3, 4):
+        params[f"gp{grade}"] = float(rule.grade_points.get(grade, 0.0))
+    params |= {
+        "p_general": float(rule.open_general_points),
+        "p_major": float(rule.open_major_points),
+        "p_overdue": float(rule.overdue_points),
+    }
+    for i, escalation in enumerate(rule.escalations, start=1):
+        params[f"eg{i}"] = escalation.grade
+        params[f"el{i}"] = escalation.label
+    return params
+
+
+def grades_as_of(
+    conn: Connection,
+    scope: Scope,
+    district: str,
+    rule: RegionRule,
+    as_of: dt.date,
+    *,
+    bands: dict[str, AssessmentBands] | None = None,
+) -> pd.DataFrame:
+    """Every unit of ``district`` inside ``scope`` graded under ``rule`` on ``as_of``
+    (columns GRADE_COLUMNS; grade NULL = no data). Counts cover the rows the scope may see."""
+    apply_scope(conn, scope)
+    params = _params(rule, bands or DEFAULT_BANDS) | {"d": district, "scope": scope.codes, "as_of": as_of}
+    frame = pd.DataFrame(conn.execute(text(_grades_sql(rule)), params).all(), columns=list(GRADE_COLUMNS))
+    frame = frame.astype(
+        {"grade": "Int64", "score": "float64", "escalated_by": object, **dict.fromkeys(COUNT_COLUMNS, "int64")}
+    )
+    frame["escalated_by"] = frame["escalated_by"].where(frame["escalated_by"].notna(), None)
+    return frame
+
+
+def _record_rule(conn: Connection, rule: RegionRule, bands: dict[str, AssessmentBands]) -> None:
+    definition = json.loads(json.dumps(rule.as_dict(), ensure_ascii=False, default=str))
+    recorded_bands = {m: json.loads(json.dumps(dataclasses.asdict(b), default=str)) for m, b in bands.items()}
+    conn.execute(
+        text(
+            "INSERT INTO grading_rule (name, version, label, definition, bands) "
+            "VALUES (:n, :v, :l, CAST(:d AS jsonb), CAST(:b AS jsonb)) ON CONFLICT (name, version) DO NOTHING"
+        ),
+        {
+            "n": rule.name,
+            "v": rule.version,
+            "l": rule.label,
+            "d": json.dumps(definition, ensure_ascii=False),
+            "b": json.dumps(recorded_bands, ensure_ascii=False),
+        },
+    )
+    stored = conn.execute(
+        text("SELECT definition, bands FROM grading_rule WHERE name = :n AND version = :v"),
+        {"n": rule.name, "v": rule.version},
+    ).one()
+    if stored.definition != definition or stored.bands != recorded_bands:
+        raise RuleVersionConflictError(
+            f"rule {rule.name} version {rule.version} is recorded with other parameters; "
+            "give the changed rule a new version"
+        )
+
+
+def refresh_grades(
+    conn: Connection,
+    district: str,
+    *,
+    as_of: dt.date,
+    rules: tuple[RegionRule, ...] | None = None,
+    bands: dict[str, AssessmentBands] | None = None,
+) -> dict[str, int]:
+    """Replace the stored grades of ``district`` for every rule with those as of ``as_of``
+    (whole-district scope, in the caller's transaction); returns units graded per rule."""
+    bands = bands or DEFAULT_BANDS
+    scope = Scope.whole_district(district)
+    graded = {}
+    for rule in rules or tuple(RULES.values()):
+        _record_rule(conn, rule, bands)
+        apply_scope(conn, scope)
+        conn.execute(
+            text("DELETE FROM region_grade WHERE district_code = :d AND rule_name = :r"),
+            {"d": district, "r": rule.name},
+        )
+        columns = ", ".join(c for c in GRADE_COLUMNS if c not in ("code", "path"))
+        params = _params(rule, bands) | {"d": district, "scope": scope.codes, "as_of": as_of}
+        result = conn.execute(
+            text(
+                f"INSERT INTO region_grade (region_code, region_path, rule_name, rule_version, district_code, as_of, "
+                f"{columns}) SELECT g.code, g.path, :rule, :version, :d, :as_of, {columns} "
+                f"FROM ({_grades_sql(rule)}) g"
+            ),
+            params | {"rule": rule.name, "version": rule.version},
+        )
+        graded[rule.name] = result.rowcount
+    return graded
+
+
+def stored_grades(conn: Connection, scope: Scope, rule_name: str) -> pd.DataFrame:
+    """The stored current grades under ``rule_name`` that ``scope`` may see, with their as-of
+    date and computation time (the caller says so when ``as_of`` is not today)."""
+    apply_scope(conn, scope)
+    return pd.read_sql(
+        text("SELECT * FROM region_grade WHERE rule_name = :r ORDER BY tier, region_code"),
+        conn,
+        params={"r": rule_name},
+    )
+
+
+def refresh_if_stale(conn: Connection, district: str, *, today: dt.date) -> bool:
+    """Refresh the stored grades unless every rule's are already as of ``today``."""
+    apply_scope(conn, Scope.whole_district(district))
+    stored = dict(
+        conn.execute(
+            text("SELECT rule_name, min(as_of) FROM region_grade WHERE district_code = :d GROUP BY 1"), {"d": district}
+        ).all()
+    )
+    if all(stored.get(name) == today for name in RULES):
+        return False
+    refresh_grades(conn, district, as_of=today)
+    return True
