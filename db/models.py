@@ -190,6 +190,9 @@ class Hazard(Base):
         Index("ix_hazard_region_path", "region_path", postgresql_using="gin"),
         Index("ix_hazard_enterprise", "enterprise_id"),
         Index("ix_hazard_found_date", "found_date"),
+        # Hazards open on a day (db/grading.py): still open, or rectified after that day.
+        Index("ix_hazard_open_found", "found_date", postgresql_where=text("rectified_date IS NULL")),
+        Index("ix_hazard_rectified", "rectified_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
