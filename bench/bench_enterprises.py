@@ -7,8 +7,6 @@ into a scratch database holding the demo grid.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import geopandas as gpd
 from _common import median_time, report
 from sqlalchemy import create_engine, text
@@ -27,7 +25,7 @@ def main() -> None:
     grid_file = demo_grid_path()
     if not grid_file.exists():
         write_demo_grid(grid_file)
-    today = dt.datetime.now(get_settings().tz).date()
+    today = get_settings().today()
     xlsx, csv = (
         DEMO_OUTPUT / f"企业名单_蚌山区_{today:%Y%m%d}.xlsx",
         DEMO_OUTPUT / f"企业名单_蚌山区_{today:%Y%m%d}.csv",

@@ -28,7 +28,7 @@ def main() -> None:
     settings = get_settings()
     engine = create_engine(settings.database_admin_url, connect_args={"options": "-c jit=off"})
     scope = Scope.whole_district(DISTRICT)
-    today = dt.datetime.now(settings.tz).date()
+    today = settings.today()
     past = (pd.Timestamp(today) - pd.DateOffset(months=6)).date()
 
     def pandas_full(as_of: dt.date) -> pd.DataFrame:

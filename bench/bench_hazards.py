@@ -7,8 +7,6 @@ into a scratch database holding the demo grid and enterprises.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from _common import median_time, report
 from sqlalchemy import create_engine, text
 
@@ -33,7 +31,7 @@ def main() -> None:
     grid_file = demo_grid_path()
     if not grid_file.exists():
         write_demo_grid(grid_file)
-    today = dt.datetime.now(get_settings().tz).date()
+    today = get_settings().today()
     xlsx = DEMO_OUTPUT / f"企业名单_蚌山区_{today:%Y%m%d}.xlsx"
     if not xlsx.exists():
         xlsx, _, _ = write_demo_enterprises(grid_file, DEMO_OUTPUT, today=today)

@@ -10,6 +10,7 @@ Sources, highest priority first:
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from pathlib import Path
@@ -141,6 +142,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def today(self) -> dt.date:
+        """Today in the bureau's time zone: the day "overdue" and the demo's dates refer to."""
+        return dt.datetime.now(self.tz).date()
 
     @classmethod
     def settings_customise_sources(

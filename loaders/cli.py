@@ -6,7 +6,6 @@ Each subcommand has ``--help``. Exit status: 0 all loaded, 1 loaded with rejects
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -231,7 +230,7 @@ def _regrade(district: str, result=None) -> None:
 
     if result is not None and result.inserted + result.updated == 0:
         return
-    today = dt.datetime.now(get_settings().tz).date()
+    today = get_settings().today()
     with _engine().begin() as conn:
         graded = refresh_grades(conn, district, as_of=today)
     console.print(f"风险等级已重新计算（{today}）: " + "、".join(f"{rule} {n} 个单元" for rule, n in graded.items()))
@@ -247,7 +246,7 @@ def regrade(
 
     district = district or get_settings().district_code
     if if_stale:
-        today = dt.datetime.now(get_settings().tz).date()
+        today = get_settings().today()
         with _engine().begin() as conn:
             refreshed = refresh_if_stale(conn, district, today=today)
         console.print(f"风险等级{'已重新计算' if refreshed else '已是今天的结果'}（{today}）")

@@ -172,7 +172,7 @@ def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None
     """Load the demo data through the bureau's own loaders; with ``if_empty`` only what the
     database does not hold yet, and shift an older demo's dates forward to today."""
     say = (console or Console(stderr=True)).print
-    today = dt.datetime.now(get_settings().tz).date()
+    today = get_settings().today()
     grid_file = demo_grid_path()
     loaded = False
     if not (if_empty and _has_grid(engine)):

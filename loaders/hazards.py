@@ -86,7 +86,7 @@ def known_enterprises(engine: Engine, district: str) -> set[str]:
 
 
 def parse_hazards(table: RawTable, options: HazardOptions, enterprises: set[str]) -> Parsed:
-    today = options.today or dt.datetime.now(get_settings().tz).date()
+    today = options.today or get_settings().today()
     columns = map_headers(list(table.frame.columns), HEADERS, options.columns)
     missing = [k for k in REQUIRED if k not in columns]
     if missing:

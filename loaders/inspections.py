@@ -98,7 +98,7 @@ def require_columns(
 
 
 def parse_inspections(table: RawTable, options: InspectionOptions, enterprises: set[str], hazards: set[str]) -> Parsed:
-    today = options.today or dt.datetime.now(get_settings().tz).date()
+    today = options.today or get_settings().today()
     columns = map_headers(list(table.frame.columns), HEADERS, options.columns)
     require_columns(table, columns, REQUIRED, HEADERS)
     checks = RowChecks(table, columns)

@@ -2,8 +2,6 @@
 and tier 3, today and six months ago, all four grades present and none above half of the graded
 units (grey units not counted)."""
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
@@ -25,7 +23,7 @@ def demo_inputs(live_db, admin_engine):
 
 
 # The demo is dated relative to the day it was generated (today in Asia/Shanghai).
-TODAY = dt.datetime.now(get_settings().tz).date()
+TODAY = get_settings().today()
 
 
 @pytest.mark.parametrize("as_of", [TODAY, (pd.Timestamp(TODAY) - pd.DateOffset(months=6)).date()])
