@@ -201,8 +201,6 @@ def enterprises(
     district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
 ) -> None:
     """Load an enterprise list (企业名单); re-loading updates by 统一社会信用代码."""
-    from rich.progress import Progress
-
     from loaders.enterprises import EnterpriseOptions, load_enterprises
 
     options = EnterpriseOptions(
@@ -213,13 +211,22 @@ def enterprises(
         columns=_parse_mapping(mapping),
         strict=strict,
     )
+    _run_load(load_enterprises, path, options, "企业名单载入结果", regrades=True)
+
+
+def _run_load(load, path: Path, options, title: str, *, regrades: bool) -> None:
+    """Run one tabular load with a progress bar, print its summary, refresh the stored grades
+    when the load may change them, and exit with the loader's status."""
+    from rich.progress import Progress
+
     try:
         with Progress(console=console, transient=True) as progress:
-            result = load_enterprises(_engine(), path, options, progress=progress)
+            result = load(_engine(), path, options, progress=progress)
     except LoadRefusedError as exc:
         raise _refused(exc) from exc
-    _print_summary(result, "企业名单载入结果")
-    _regrade(options.district_code, result)
+    _print_summary(result, title)
+    if regrades:
+        _regrade(options.district_code, result)
     raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
 
@@ -254,8 +261,11 @@ def regrade(
     _regrade(district)
 
 
-def _register_record_loader(name: str, summary: str, title: str, loader: str, options_class: str) -> None:
-    """One command per record list (hazards, inspections, staff): same options, same summary."""
+def _register_record_loader(
+    name: str, summary: str, title: str, loader: str, options_class: str, *, regrades: bool = False
+) -> None:
+    """One command per record list (hazards, inspections, staff): same options, same summary.
+    ``regrades``: the records enter the risk grades (hazards do; inspections and staff do not)."""
 
     def command(
         path: Path = typer.Argument(..., help="CSV (UTF-8, UTF-8 BOM or GBK) or XLSX"),
@@ -267,8 +277,6 @@ def _register_record_loader(name: str, summary: str, title: str, loader: str, op
     ) -> None:
         import importlib
 
-        from rich.progress import Progress
-
         module = importlib.import_module(f"loaders.{name}")
         options = getattr(module, options_class)(
             district_code=district or get_settings().district_code,
@@ -277,15 +285,7 @@ def _register_record_loader(name: str, summary: str, title: str, loader: str, op
             columns=_parse_mapping(mapping),
             strict=strict,
         )
-        try:
-            with Progress(console=console, transient=True) as progress:
-                result = getattr(module, loader)(_engine(), path, options, progress=progress)
-        except LoadRefusedError as exc:
-            raise _refused(exc) from exc
-        _print_summary(result, title)
-        if name == "hazards":  # inspections and staff do not enter the grades
-            _regrade(options.district_code, result)
-        raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
+        _run_load(getattr(module, loader), path, options, title, regrades=regrades)
 
     command.__doc__ = summary
     app.command(name)(command)
@@ -297,6 +297,7 @@ _register_record_loader(
     "隐患载入结果",
     "load_hazards",
     "HazardOptions",
+    regrades=True,
 )
 _register_record_loader(
     "inspections",
