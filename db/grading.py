@@ -40,11 +40,7 @@ def _band(expression: str, prefix: str) -> str:
 
 
 def _grades_sql(rule: RegionRule) -> str:
-    if rule.method not in ("max", "weighted"):
-        raise ValueError(f"unknown rule method {rule.method!r} (expected 'max' or 'weighted')")
-    unknown = [e.indicator for e in rule.escalations if e.indicator not in COUNT_COLUMNS]
-    if unknown:
-        raise ValueError(f"unknown escalation indicators {unknown} (expected one of {COUNT_COLUMNS})")
+    # RegionRule has checked the method and that escalation indicators are count columns.
     counted = ", ".join(f"coalesce(k.{c}, 0) AS {c}" for c in COUNT_COLUMNS)
     if rule.method == "weighted":
         points = (
@@ -150,7 +146,7 @@ def _params(rule: RegionRule, bands: dict[str, AssessmentBands]) -> dict[str, ob
         for i, value in enumerate(bands[method].thresholds, start=1):
             params[f"{prefix}{i}"] = value
     for tier in (1, 2, 3, 4):
-        edges = rule.thresholds_for(tier) if rule.thresholds else (0.0, 0.0, 0.0)
+        edges = rule.thresholds_for(tier) if rule.method == "weighted" else (0.0, 0.0, 0.0)
         for i, value in enumerate(edges, start=1):
             params[f"t{tier}_{i}"] = float(value)
     for grade in (1, 2, 3, 4):
@@ -166,6 +162,13 @@ def _params(rule: RegionRule, bands: dict[str, AssessmentBands]) -> dict[str, ob
     return params
 
 
+def _grades_query(
+    rule: RegionRule, bands: dict[str, AssessmentBands], district: str, scope: Scope, as_of: dt.date
+) -> tuple[str, dict[str, object]]:
+    """The grading SELECT and its bound parameters."""
+    return _grades_sql(rule), _params(rule, bands) | {"d": district, "scope": scope.codes, "as_of": as_of}
+
+
 def grades_as_of(
     conn: Connection,
     scope: Scope,
@@ -178,8 +181,8 @@ def grades_as_of(
     """Every unit of ``district`` inside ``scope`` graded under ``rule`` on ``as_of``
     (columns GRADE_COLUMNS; grade NULL = no data). Counts cover the rows the scope may see."""
     apply_scope(conn, scope)
-    params = _params(rule, bands or DEFAULT_BANDS) | {"d": district, "scope": scope.codes, "as_of": as_of}
-    frame = pd.DataFrame(conn.execute(text(_grades_sql(rule)), params).all(), columns=list(GRADE_COLUMNS))
+    sql, params = _grades_query(rule, bands or DEFAULT_BANDS, district, scope, as_of)
+    frame = pd.DataFrame(conn.execute(text(sql), params).all(), columns=list(GRADE_COLUMNS))
     frame = frame.astype(
         {"grade": "Int64", "score": "float64", "escalated_by": object, **dict.fromkeys(COUNT_COLUMNS, "int64")}
     )
@@ -235,12 +238,11 @@ def refresh_grades(
             {"d": district, "r": rule.name},
         )
         columns = ", ".join(c for c in GRADE_COLUMNS if c not in ("code", "path"))
-        params = _params(rule, bands) | {"d": district, "scope": scope.codes, "as_of": as_of}
+        sql, params = _grades_query(rule, bands, district, scope, as_of)
         result = conn.execute(
             text(
                 f"INSERT INTO region_grade (region_code, region_path, rule_name, rule_version, district_code, as_of, "
-                f"{columns}) SELECT g.code, g.path, :rule, :version, :d, :as_of, {columns} "
-                f"FROM ({_grades_sql(rule)}) g"
+                f"{columns}) SELECT g.code, g.path, :rule, :version, :d, :as_of, {columns} FROM ({sql}) g"
             ),
             params | {"rule": rule.name, "version": rule.version},
         )

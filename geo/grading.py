@@ -157,6 +157,18 @@ class RegionRule:
     thresholds: dict[int, tuple[float, float, float]] = field(default_factory=dict)
     escalations: tuple[Escalation, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Checked once here for both implementations; the SQL one splices the indicator names.
+        if self.method not in ("max", "weighted"):
+            raise ValueError(f"unknown rule method {self.method!r} (expected 'max' or 'weighted')")
+        if self.method == "weighted" and not self.thresholds:
+            raise ValueError(f"rule {self.name}: the weighted method needs thresholds for at least one tier")
+        unknown = [e.indicator for e in self.escalations if e.indicator not in COUNT_COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"rule {self.name}: unknown escalation indicators {unknown} (expected one of {COUNT_COLUMNS})"
+            )
+
     def thresholds_for(self, tier: int) -> tuple[float, float, float]:
         nearest = min(self.thresholds, key=lambda t: (abs(t - tier), -t))
         return self.thresholds[nearest]
@@ -229,22 +241,20 @@ def grade_regions(
     """
     counts = region_counts(units, enterprises, hazards, as_of)
     has_data = counts["enterprises"] > 0
+    tiers = units.set_index("code")["tier"].reindex(counts.index)
     if rule.method == "max":
         score = pd.Series(np.nan, index=counts.index)
         grade = counts["highest_grade"].copy()
-    elif rule.method == "weighted":
+    else:  # weighted (RegionRule checks the method)
         points = sum(counts[f"enterprises_g{g}"] * rule.grade_points.get(g, 0.0) for g in GRADES)
         open_major = counts["hazards_major_open"]
         points = points + (counts["hazards_open"] - open_major) * rule.open_general_points
         points = points + open_major * rule.open_major_points + counts["hazards_overdue"] * rule.overdue_points
         score = (points / counts["enterprises"].where(has_data)).round(6)
-        tiers = units.set_index("code")["tier"].reindex(counts.index)
         grade = pd.Series(pd.NA, index=counts.index, dtype="Int64")
         for tier in tiers.unique():
             at_tier = (tiers == tier).to_numpy()
             grade[at_tier] = band_scores(score[at_tier], rule.thresholds_for(int(tier)))
-    else:
-        raise ValueError(f"unknown rule method {rule.method!r} (expected 'max' or 'weighted')")
     escalated_by = pd.Series(None, index=counts.index, dtype=object)
     for escalation in rule.escalations:
         lifts = has_data & (counts[escalation.indicator] > 0) & ~(grade <= escalation.grade).fillna(False)
@@ -252,8 +262,7 @@ def grade_regions(
         escalated_by = escalated_by.mask(lifts & escalated_by.isna(), escalation.label)
     grade = pd.array(grade.where(has_data), dtype="Int64")
     escalated_by = escalated_by.astype(object).where(escalated_by.notna(), None)
-    tiers = units.set_index("code")["tier"]
     result = counts.drop(columns="highest_grade").assign(
-        tier=tiers.reindex(counts.index).to_numpy(), grade=grade, score=score, escalated_by=escalated_by
+        tier=tiers.to_numpy(), grade=grade, score=score, escalated_by=escalated_by
     )
     return result.reset_index()[["code", "tier", "grade", "score", "escalated_by", *COUNT_COLUMNS]]

@@ -210,3 +210,19 @@ def test_no_enterprise_anywhere_is_all_grey_never_blue():
     empty = ENTERPRISES.iloc[0:0]
     result = grade_regions(UNITS, empty, NO_HAZARDS, RULE, dt.date(2026, 11, 24))
     assert result["grade"].isna().all() and np.all(result["enterprises"] == 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"method": "median"}, "unknown rule method"),
+        ({"thresholds": {}}, "needs thresholds"),
+        (
+            {"escalations": (dataclasses.replace(WEIGHTED_RULE.escalations[0], indicator="x; DROP TABLE hazard"),)},
+            "unknown escalation",
+        ),
+    ],
+)
+def test_a_rule_is_checked_when_it_is_made(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(WEIGHTED_RULE, **change)
