@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import text
 
 from db.scope import Scope, apply_scope
-from loaders.pipeline import BULK_ROWS, Merge, indexes_rebuilt_after
+from loaders.pipeline import BULK_ROWS, indexes_rebuilt_after
+from loaders.staff import _UPSERT as STAFF
 
 pytestmark = pytest.mark.db
 
@@ -47,27 +48,10 @@ def test_a_role_that_does_not_own_the_table_keeps_the_indexes(app_engine):
 
 
 def test_merge_updates_changed_rows_inserts_new_ones_and_leaves_the_rest(db_conn):
+    # The staff roster's own stage and merge, fed directly.
     apply_scope(db_conn, Scope.whole_district("340303"))
-    db_conn.execute(
-        text(
-            "CREATE TEMP TABLE stage_staff_test (phone text, name text, role text, cell_codes text[], "
-            "region_path text[]) ON COMMIT DROP"
-        )
-    )
-    merge = Merge(
-        target="grid_staff",
-        key="phone",
-        stage="stage_staff_test",
-        values={
-            "phone": "s.phone",
-            "name": "s.name",
-            "role": "s.role",
-            "cell_codes": "s.cell_codes",
-            "region_path": "s.region_path",
-            "district_code": ":d",
-        },
-        source="stage_staff_test s",
-    )
+    db_conn.execute(text(STAFF.stage_ddl))
+    merge = STAFF.merge
     rows = [
         ("13900000001", "张三", "网格员"),
         ("13900000002", "李四", "网格员"),
@@ -75,11 +59,11 @@ def test_merge_updates_changed_rows_inserts_new_ones_and_leaves_the_rest(db_conn
     ]
 
     def stage(rows):
-        db_conn.execute(text("DELETE FROM stage_staff_test"))
-        for phone, name, role in rows:
+        db_conn.execute(text(f"DELETE FROM {merge.stage}"))
+        for row, (phone, name, role) in enumerate(rows, start=2):
             db_conn.execute(
-                text("INSERT INTO stage_staff_test VALUES (:p, :n, :r, ARRAY['X1'], ARRAY['340303'])"),
-                {"p": phone, "n": name, "r": role},
+                text(f"INSERT INTO {merge.stage} VALUES (:row, :p, :n, :r, ARRAY['X1'], ARRAY['340303'])"),
+                {"row": row, "p": phone, "n": name, "r": role},
             )
         return merge.run(db_conn, {"d": "340303"})
 
