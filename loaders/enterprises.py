@@ -169,9 +169,7 @@ def parse_enterprises(table: RawTable, options: EnterpriseOptions) -> Parsed:
         if extra_columns
         else "{}"
     )
-    rows["source_row"] = table.row_numbers
-    keep = ~checks.rejected_mask
-    return Parsed(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
+    return Parsed.of(checks, rows)
 
 
 def _require_columns(table: RawTable, columns: dict[str, str], options: EnterpriseOptions) -> None:

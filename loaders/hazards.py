@@ -135,10 +135,8 @@ def parse_hazards(table: RawTable, options: HazardOptions, enterprises: set[str]
     )
     _dates(checks, rows, today)
     flag_duplicates(checks, "hazard_code", rows["hazard_code"], "隐患编号")  # last: copies of rejected rows stay
-    rows["source_row"] = table.row_numbers
     rows["hazard_grade"] = pd.array(rows["hazard_grade"].tolist(), dtype="Int64")
-    keep = ~checks.rejected_mask
-    return Parsed(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
+    return Parsed.of(checks, rows)
 
 
 def _dates(checks: RowChecks, rows: pd.DataFrame, today: dt.date) -> None:

@@ -140,9 +140,7 @@ def parse_inspections(table: RawTable, options: InspectionOptions, enterprises: 
     )
     rows["hazard_codes"] = linked.map(as_pg_array)
     flag_duplicates(checks, "inspection_code", rows["inspection_code"], "检查编号")
-    rows["source_row"] = table.row_numbers
-    keep = ~checks.rejected_mask
-    return Parsed(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
+    return Parsed.of(checks, rows)
 
 
 _STAGE_DDL = """

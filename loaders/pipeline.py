@@ -21,6 +21,7 @@ from db.scope import Scope, apply_scope
 from loaders.audit import file_sha256, write_audit
 from loaders.errors import LoadRefusedError, Problem
 from loaders.report import write_row_report
+from loaders.rows import RowChecks
 from loaders.tabular import RawTable, read_table
 
 __all__ = [
@@ -56,6 +57,13 @@ class Parsed:
     table: RawTable
     rejections: list[Problem]
     warnings: list[Problem]
+
+    @classmethod
+    def of(cls, checks: RowChecks, rows: pd.DataFrame) -> Parsed:
+        """The rows no check rejected, numbered as in the file (``source_row``), and every problem."""
+        rows = rows.assign(source_row=checks.table.row_numbers)
+        keep = ~checks.rejected_mask
+        return cls(rows[keep].reset_index(drop=True), checks.table, checks.rejections(), checks.warnings())
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,7 @@ def parse_staff(table: RawTable, options: TabularOptions, units: dict[str, list[
         lambda codes: as_pg_array(list(dict.fromkeys(a for c in codes if c in units for a in units[c])))
     )
     flag_duplicates(checks, "phone", phone, "电话号码")
-    rows["source_row"] = table.row_numbers
-    keep = ~checks.rejected_mask
-    return Parsed(rows[keep].reset_index(drop=True), table, checks.rejections(), checks.warnings())
+    return Parsed.of(checks, rows)
 
 
 _STAGE_DDL = """
