@@ -19,7 +19,7 @@ from config import get_settings
 from db.grading import GRADE_COLUMNS, grades_as_of, refresh_grades
 from db.queries import grading_inputs
 from db.scope import Scope
-from geo.grading import DEFAULT_RULE, enterprise_grades, grade_regions
+from geo.grading import DEFAULT_RULE, grade_regions
 
 DISTRICT = "340303"
 
@@ -34,8 +34,6 @@ def main() -> None:
     def pandas_full(as_of: dt.date) -> pd.DataFrame:
         with engine.begin() as conn:
             units, enterprises, hazards = grading_inputs(conn, scope)
-        units = units[units["path"].map(lambda p: p[0] == DISTRICT)]
-        enterprises = enterprises.assign(grade=enterprise_grades(enterprises)["grade"])
         return grade_regions(units, enterprises, hazards, DEFAULT_RULE, as_of)
 
     def sql(as_of: dt.date) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from db.scope import Scope, apply_scope
+from geo.grading import enterprise_grades
 
 __all__ = ["scope_units", "context_areas", "table_counts", "recent_loads", "grading_inputs"]
 
@@ -85,7 +86,8 @@ def recent_loads(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataF
 
 def grading_inputs(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """What geo.grading needs, within ``scope``: the current units in it (code, tier, path), its
-    enterprises (id, region_path, cell_code, status, grade, assessment inputs) and their hazards
+    enterprises (id, region_path, cell_code, status, assessment inputs, and ``grade``: the
+    effective grade, geo.grading.enterprise_grades with the default bands) and their hazards
     (enterprise_id, dates, hazard_grade, listed_level). Rows are filtered by row-level security."""
     apply_scope(conn, scope)
     units = pd.read_sql(
@@ -112,4 +114,5 @@ def grading_inputs(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.Dat
         conn,
         parse_dates=["found_date", "deadline_date", "rectified_date"],
     )
+    enterprises["grade"] = enterprise_grades(enterprises)["grade"]
     return units, enterprises, hazards

@@ -8,7 +8,7 @@ import pytest
 from config import get_settings
 from db.queries import grading_inputs
 from db.scope import Scope
-from geo.grading import DEFAULT_RULE, MAX_RULE, enterprise_grades, grade_regions
+from geo.grading import DEFAULT_RULE, MAX_RULE, grade_regions
 
 pytestmark = pytest.mark.db
 
@@ -17,8 +17,6 @@ pytestmark = pytest.mark.db
 def demo_inputs(live_db, admin_engine):
     with admin_engine.begin() as conn:
         units, enterprises, hazards = grading_inputs(conn, Scope.whole_district("340303"))
-    units = units[units["path"].map(lambda p: p[0] == "340303")]
-    enterprises["grade"] = enterprise_grades(enterprises)["grade"]
     return units, enterprises, hazards
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import text
 
 from db.errors import RuleVersionConflictError
 from db.grading import GRADE_COLUMNS, grades_as_of, refresh_grades, stored_grades
+from db.queries import grading_inputs
 from db.scope import Scope, apply_scope
-from geo.grading import MAX_RULE, RULES, WEIGHTED_RULE, enterprise_grades, grade_regions
+from geo.grading import MAX_RULE, RULES, WEIGHTED_RULE, grade_regions
 
 pytestmark = pytest.mark.db
 
@@ -137,32 +138,7 @@ def _insert(conn, units, cells, enterprises, hazards):
 
 
 def _reference(conn, rule, as_of):
-    apply_scope(conn, Scope.whole_district(DISTRICT))
-    units = pd.read_sql(
-        text(
-            "SELECT u.code, u.tier, u.path FROM region_unit u JOIN boundary_set s ON s.id = u.boundary_set_id "
-            "AND s.is_current AND s.district_code = :d"
-        ),
-        conn,
-        params={"d": DISTRICT},
-    )
-    enterprises = pd.read_sql(
-        text(
-            "SELECT id, region_path, cell_code, status, grade, lec_l, lec_e, lec_c, ls_l, ls_s FROM enterprise "
-            "WHERE district_code = :d"
-        ),
-        conn,
-        params={"d": DISTRICT},
-    )
-    enterprises["grade"] = enterprise_grades(enterprises)["grade"]
-    hazards = pd.read_sql(
-        text(
-            "SELECT h.enterprise_id, h.found_date, h.deadline_date, h.rectified_date, h.hazard_grade, h.listed_level "
-            "FROM hazard h JOIN enterprise e ON e.id = h.enterprise_id WHERE e.district_code = :d"
-        ),
-        conn,
-        params={"d": DISTRICT},
-    )
+    units, enterprises, hazards = grading_inputs(conn, Scope.whole_district(DISTRICT))
     return grade_regions(units, enterprises, hazards, rule, as_of)
 
 
