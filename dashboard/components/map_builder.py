@@ -7,10 +7,13 @@ puts tooltip and popup text into the page as HTML without escaping it.
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
@@ -19,7 +22,18 @@ from config.settings import Basemap, MapDefaults, Palette
 from dashboard.components.offline import localise_assets
 from geo.palette import GRADE_NAMES_ZH, GRADES
 
-__all__ = ["build_grid_map", "escape_text_columns", "geojson_for_display", "simplify_for_display", "LEGEND_CLASS"]
+__all__ = [
+    "RiskMapLayers",
+    "build_risk_map",
+    "encode_polygons",
+    "encode_points",
+    "escape_text_columns",
+    "geojson_for_display",
+    "simplify_for_display",
+    "LEGEND_CLASS",
+    "CLASS_STYLES",
+    "FLAG_COLOURS",
+]
 
 LEGEND_CLASS = "gr-legend"
 DISPLAY_DECIMALS = 5  # 1e-5 degrees ≈ 1.1 m at 33°N: enough for a county view, keeps pages small
@@ -51,41 +65,6 @@ def geojson_for_display(frame: gpd.GeoDataFrame, properties: list[str], *, to_gc
         for props, geom in zip(frame[properties].to_dict("records"), geoms, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
-
-
-class _Legend(MacroElement):
-    """Four grade colours and the no-data grey, as a Leaflet control inside the map."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "{{ this.css_class }}");
-                div.setAttribute("data-testid", "risk-legend");
-                div.innerHTML = {{ this.inner_html|tojson }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, palette: Palette, title: str):
-        super().__init__()
-        self._name = "Legend"
-        self.css_class = LEGEND_CLASS
-        rows = [
-            f'<div class="gr-row" data-grade="{grade}"><span class="gr-swatch" style="background:{palette.colour_for(grade)}"></span>'
-            f"{GRADE_NAMES_ZH[grade]}</div>"
-            for grade in GRADES
-        ]
-        rows.append(
-            f'<div class="gr-row" data-grade="none"><span class="gr-swatch gr-nodata" style="background:{palette.no_data}"></span>无数据</div>'
-        )
-        self.inner_html = f'<div class="gr-title">{html.escape(title)}</div>' + "".join(rows)
 
 
 _MAP_CSS = """
@@ -161,81 +140,6 @@ def simplify_for_display(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def build_grid_map(
-    units: gpd.GeoDataFrame,
-    context: gpd.GeoDataFrame,
-    *,
-    palette: Palette,
-    basemap: Basemap,
-    defaults: MapDefaults,
-    base_url_path: str = "",
-) -> folium.Map:
-    """The grid of every tier with names, its neighbours as dim context, fitted to the district.
-
-    Parameters
-    ----------
-    units : GeoDataFrame
-        Grid units (``code``, ``name``, ``tier``, geometry in EPSG:4490), tier 1 included.
-    context : GeoDataFrame
-        Neighbouring areas (``code``, ``name``), drawn dimly.
-    """
-    districts = units[units["tier"] == 1]
-    if districts.empty:
-        raise ValueError("no district outline to draw: load one with 'python -m loaders outline PATH'")
-    to_gcj02 = basemap.kind == "amap"  # AMap tiles are GCJ-02: shift the vectors, never the tiles
-    m = folium.Map(
-        tiles=None, zoom_start=12, min_zoom=defaults.min_zoom, max_zoom=defaults.max_zoom, control_scale=True
-    )
-    m.get_root().header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
-    _add_basemap(m, basemap)
-    if not context.empty:
-        context_shown = escape_text_columns(context, ["name"])
-        folium.GeoJson(
-            geojson_for_display(context_shown, ["code", "name"], to_gcj02=to_gcj02),
-            name="周边区县",
-            style_function=lambda _: {"fillColor": "#CBD5E1", "fillOpacity": 0.5, "color": "#94A3B8", "weight": 1},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-            control=False,
-        ).add_to(m)
-        _add_labels(m, context_shown, to_gcj02=to_gcj02, css_class="gr-label-dim")
-    shown = escape_text_columns(simplify_for_display(units), ["name"])
-    # The district's fill goes below every line; then the finest tier first, so coarser
-    # boundaries are drawn above finer ones.
-    folium.GeoJson(
-        geojson_for_display(shown[shown["tier"] == 1], ["code"], to_gcj02=to_gcj02),
-        name="底色",
-        style_function=lambda _: {"fillColor": "#FFFFFF", "fillOpacity": 0.8, "stroke": False},
-        control=False,
-    ).add_to(m)
-    for tier in sorted(shown["tier"].unique(), reverse=True):
-        _add_tier(m, shown[shown["tier"] == tier], int(tier), to_gcj02=to_gcj02)
-    for tier in sorted(shown["tier"].unique()):
-        layer = shown[shown["tier"] == tier]
-        _add_labels(
-            m,
-            layer,
-            to_gcj02=to_gcj02,
-            css_class=f"gr-label gr-label-t{tier}",
-            min_zoom=TIER_STYLE[int(tier)]["label_zoom"],
-        )
-    _Legend(palette, "风险等级").add_to(m)
-    m.fit_bounds(geojson_bounds(districts, to_gcj02=to_gcj02), padding=(12, 12))
-    return localise_assets(m, base_url_path=base_url_path)
-
-
-def _add_tier(m: folium.Map, layer: gpd.GeoDataFrame, tier: int, *, to_gcj02: bool) -> None:
-    style = TIER_STYLE[tier]
-    paint = {"color": style["color"], "weight": style["weight"], "fillOpacity": 0.0}
-    folium.GeoJson(
-        geojson_for_display(layer, ["code", "name", "tier"], to_gcj02=to_gcj02),
-        name=TIER_NAMES_ZH[tier],
-        style_function=lambda _feature, paint=paint: paint,
-        highlight_function=None if tier < 4 else (lambda _: {"weight": 2, "color": "#0F172A"}),
-        tooltip=folium.GeoJsonTooltip(fields=["name", "code"], labels=False) if tier >= 3 else None,
-        control=False,
-    ).add_to(m)
-
-
 def geojson_bounds(frame: gpd.GeoDataFrame, *, to_gcj02: bool) -> list[list[float]]:
     minx, miny, maxx, maxy = frame.total_bounds
     if to_gcj02:
@@ -254,7 +158,7 @@ class _Labels(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var group = L.layerGroup();
-            {{ this.labels|tojson }}.forEach(function (label) {
+            {{ this.payload }}.forEach(function (label) {
                 L.marker([label[0], label[1]], {
                     interactive: false, keyboard: false,
                     icon: L.divIcon({className: "", iconSize: null, html: '<div class="' + {{ this.css_class|tojson }} + '">' + label[2] + "</div>"})
@@ -274,7 +178,7 @@ class _Labels(MacroElement):
     def __init__(self, labels: list[tuple[float, float, str]], css_class: str, min_zoom: int = 0):
         super().__init__()
         self._name = "Labels"
-        self.labels = labels
+        self.payload = script_json(labels)
         self.css_class = css_class
         self.min_zoom = int(min_zoom)
 
@@ -294,3 +198,518 @@ def _add_labels(
         for name, x, y in zip(frame["name"], lon, lat, strict=True)
     ]
     _Labels(labels, css_class, min_zoom).add_to(m)
+
+
+# ----------------------------------------------------------------------------- the risk map
+
+SCALE = 10**DISPLAY_DECIMALS  # coordinates travel as integers of 1e-5 degrees
+# Supervision class (监管分类) shown by a point's outline, never by its fill (DOMAIN.md §2):
+# A/红/黄 classes get a heavy dark ring, B/蓝 a medium one, C/绿 and unknown a thin white one.
+CLASS_STYLES = {
+    "A": {"color": "#111827", "weight": 2.4, "label": "A类（重点）粗黑边"},
+    "B": {"color": "#475569", "weight": 1.4, "label": "B类 灰边"},
+    "C": {"color": "#FFFFFF", "weight": 0.8, "label": "C类 白边"},
+}
+_CLASS_ALIASES = {"A": "A", "红": "A", "黄": "A", "B": "B", "蓝": "B", "C": "C", "绿": "C"}
+# Toggleable rings around enterprises with a special flag, and around those with open 重大隐患.
+FLAG_COLOURS = {"重大危险源": "#7C3AED", "粉尘涉爆": "#92400E", "涉氨制冷": "#0E7490", "有限空间": "#BE185D"}
+MAJOR_OPEN_COLOUR = "#7F1D1D"
+# Common affixes of enterprise names, sent once instead of 20,000 times (names are escaped first).
+NAME_PREFIXES = ("", "蚌埠市", "蚌埠", "安徽省", "安徽", "蚌山区")
+NAME_SUFFIXES = ("", "有限责任公司", "有限公司", "经营部", "分公司", "商行", "超市", "店")
+# Stroke of the drawn tier's fills and of the boundaries drawn above them.
+FILL_STROKE = {2: ("#1F2937", 1.6), 3: ("#334155", 1.1), 4: ("#475569", 0.5)}
+LABEL_ZOOM = {2: 0, 3: 13, 4: 15}
+
+
+def script_json(value: object) -> str:
+    """JSON for inline <script>: compact, UTF-8 (a third of ``\\uXXXX`` escapes' bytes), and with
+    ``<``, ``>``, ``&`` and ``'`` escaped as jinja's ``tojson`` does, so no data can close the
+    script element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+def _quantise(coords: np.ndarray, to_gcj02: bool) -> np.ndarray:
+    if to_gcj02:
+        from geo.chinese_crs import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
+        coords = np.column_stack([lon, lat])
+    return np.round(coords * SCALE).astype(np.int64)
+
+
+def _base(frame_bounds: np.ndarray) -> tuple[int, int]:
+    return int(np.floor(frame_bounds[0] * SCALE)), int(np.floor(frame_bounds[1] * SCALE))
+
+
+def encode_polygons(geoms: np.ndarray, base: tuple[int, int], *, to_gcj02: bool = False) -> list[list[list[int]]]:
+    """Polygons as integer deltas: per geometry, per polygon, per ring ``[dx0, dy0, dx1, dy1, …]``
+    in 1e-5 degrees, the first pair relative to ``base``, the closing point dropped. About a
+    quarter of the bytes of the same rings as GeoJSON text."""
+    encoded = []
+    for geom in geoms:
+        polygons = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        parts = []
+        for polygon in polygons:
+            rings = []
+            for ring in (polygon.exterior, *polygon.interiors):
+                q = _quantise(np.asarray(ring.coords)[:-1, :2], to_gcj02) - np.array(base)
+                rings.append(np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist())
+            parts.append(rings)
+        encoded.append(parts)
+    return encoded
+
+
+def _name_code(name: str) -> str:
+    """``<prefix index><suffix index><core>`` of an already escaped name."""
+    prefix = next((i for i, p in enumerate(NAME_PREFIXES) if p and name.startswith(p) and len(name) > len(p)), 0)
+    core = name[len(NAME_PREFIXES[prefix]) :]
+    suffix = next((i for i, s in enumerate(NAME_SUFFIXES) if s and core.endswith(s) and len(core) > len(s)), 0)
+    core = core[: len(core) - len(NAME_SUFFIXES[suffix])] if suffix else core
+    return f"{prefix}{suffix}{core}"
+
+
+POINT_FIELDS = 4  # per point: dx (delta from the previous point, sorted by x), dy, packed, id
+
+
+def encode_points(points: pd.DataFrame, base: tuple[int, int], *, to_gcj02: bool = False) -> dict[str, list]:
+    """Enterprise points sorted west to east as flat integer rows ``[dx, dy, packed, id]``: ``dx``
+    from the previous point, ``dy`` from ``base`` (1e-5 degrees), and ``packed`` = grade (0
+    ungraded, 1–4) + 5 × class (0/1/2 = A/B/C) + 15 × flag bits (FLAG_COLOURS order) + 240 ×
+    hazard bits (1 重大隐患未整改, 2 of them overdue); with their escaped, affix-coded names."""
+    if points.empty:
+        return {"rows": [], "names": []}
+    q = _quantise(points[["lon", "lat"]].to_numpy(dtype=float), to_gcj02) - np.array(base)
+    order = np.lexsort((points["id"].to_numpy(), q[:, 1], q[:, 0]))
+    q = q[order]
+    grade = pd.array(points["grade"], dtype="Int64").fillna(0).to_numpy(dtype=np.int64)
+    klass = points["supervision_class"].map(lambda c: "ABC".index(_CLASS_ALIASES.get(str(c).strip(), "C")))
+    flag_bits = points["special_flags"].map(
+        lambda flags: sum(1 << i for i, flag in enumerate(FLAG_COLOURS) if flag in (flags or ()))
+    )
+    hazard_bits = (points["major_open"].to_numpy() > 0).astype(int) + 2 * (points["major_overdue"].to_numpy() > 0)
+    packed = grade + 5 * klass.to_numpy(dtype=np.int64) + 15 * flag_bits.to_numpy(dtype=np.int64) + 240 * hazard_bits
+    dx = np.diff(q[:, 0], prepend=0)
+    rows = np.column_stack([dx, q[:, 1], packed[order], points["id"].to_numpy(dtype=np.int64)[order]])
+    names = [_name_code(html.escape(str(name))) for name in points["name"].to_numpy()[order]]
+    return {"rows": rows.ravel().tolist(), "names": names}
+
+
+class _RegionFills(MacroElement):
+    """The drawn tier's units filled by grade, from compact rings decoded into one L.geoJSON
+    layer (click → st_folium's ``last_active_drawing`` carries the unit's code)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var d = {{ this.payload }};
+            function ring(r) {
+                var out = [], x = d.base[0], y = d.base[1];
+                for (var i = 0; i < r.length; i += 2) { x += r[i]; y += r[i + 1]; out.push([x / d.scale, y / d.scale]); }
+                if (out.length) { out.push(out[0]); }
+                return out;
+            }
+            // Tooltip of unit i: [grade, enterprises, open, overdue, major open, escalation index].
+            function tip(i) {
+                var t = d.stats[i], lines = ["<b>" + d.names[i] + "</b>", d.gradeNames[t[0]]];
+                if (t[1]) { lines.push("企业 " + t[1] + " 家 · 未整改隐患 " + t[2] + "（逾期 " + t[3] + "）"); }
+                if (t[4]) { lines.push("重大隐患未整改 " + t[4]); }
+                if (t[5]) { lines.push("升级：" + d.escalations[t[5]]); }
+                return lines.join("<br>");
+            }
+            var features = d.features.map(function (f, i) {
+                var props = f[0] === null ? {kind: "outline"} : {kind: "region", code: f[0], tier: d.tier};
+                props.s = f[2];
+                props.i = i;
+                return {type: "Feature", properties: props,
+                        geometry: {type: "MultiPolygon", coordinates: f[1].map(function (p) { return p.map(ring); })}};
+            });
+            var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
+                interactive: d.interactive,
+                style: function (feature) { return d.styles[feature.properties.s]; },
+                onEachFeature: function (feature, lyr) {
+                    if (d.names) {
+                        lyr.bindTooltip(function () { return tip(feature.properties.i); }, {sticky: true, className: "gr-tip"});
+                    }
+                    if (d.interactive) {
+                        lyr.on("mouseover", function () { lyr.setStyle({weight: d.hoverWeight}); lyr.bringToFront(); });
+                        lyr.on("mouseout", function () { layer.resetStyle(lyr); });
+                    }
+                }
+            });
+            layer.addTo(map);
+            {{ this.get_name() }} = layer;
+        })({{ this._parent.get_name() }});
+        var {{ this.get_name() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict, name: str):
+        super().__init__()
+        self._name = name
+        self.payload = script_json(data)
+
+
+class _EnterprisePoints(MacroElement):
+    """Every enterprise as a canvas circle (one canvas, no DOM node per point), rings for special
+    flags and open 重大隐患 as toggleable layers, and a layer control. A tooltip is built when
+    hovered; a click hands the enterprise's id to the page through ``last_active_drawing``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var d = {{ this.payload }};
+            var renderer = L.canvas({padding: 0.3});
+            var points = L.featureGroup(), flagGroups = d.flags.map(function () { return L.featureGroup(); });
+            var majorGroup = L.featureGroup();
+            var n = d.rows.length / 4, x = d.base[0];
+            var grade = new Array(n), klass = new Array(n);
+            function name(i) {
+                var code = d.names[i] || "00";
+                return d.prefixes[+code[0]] + code.slice(2) + d.suffixes[+code[1]];
+            }
+            function tip(i) {
+                return "<b>" + name(i) + "</b><br>" + d.gradeNames[grade[i]] + " · " + d.classNames[klass[i]];
+            }
+            function mark(layer, i, id) {
+                layer.feature = {type: "Feature", properties: {kind: "enterprise", id: id}};
+                layer.bindTooltip(function () { return tip(i); }, {className: "gr-tip"});
+                return layer;
+            }
+            var circles = [];
+            for (var i = 0; i < n; i++) {
+                x += d.rows[i * 4];
+                var ll = [(d.base[1] + d.rows[i * 4 + 1]) / d.scale, x / d.scale];
+                var packed = d.rows[i * 4 + 2], id = d.rows[i * 4 + 3];
+                grade[i] = packed % 5; klass[i] = Math.floor(packed / 5) % 3;
+                var flags = Math.floor(packed / 15) % 16, hazard = Math.floor(packed / 240);
+                var cls = d.classes[klass[i]];
+                var circle = mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius,
+                    fillColor: d.colours[grade[i]], fillOpacity: 0.9, color: cls.color, weight: cls.weight}), i, id);
+                circles.push(circle);
+                points.addLayer(circle);
+                for (var f = 0; f < d.flags.length; f++) {
+                    if (flags & (1 << f)) {
+                        flagGroups[f].addLayer(mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius + 4,
+                            fill: false, color: d.flags[f].colour, weight: 2.5}), i, id));
+                    }
+                }
+                if (hazard & 1) {
+                    majorGroup.addLayer(mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius + 7,
+                        fill: false, color: d.majorColour, weight: (hazard & 2) ? 4 : 2.5,
+                        dashArray: (hazard & 2) ? null : "4 3"}), i, id));
+                }
+            }
+            // Points grow as the map zooms in, so a county view is not a carpet of dots; the
+            // class outline shows from street level, where a point is big enough to carry it.
+            function resize() {
+                var z = map.getZoom(), k = z < 12.5 ? 0.3 : z < 13.5 ? 0.5 : z < 14.5 ? 0.8 : z < 15.5 ? 1 : 1.3;
+                circles.forEach(function (c, i) {
+                    var cls = d.classes[klass[i]];
+                    c.setRadius(d.radius * k);
+                    c.setStyle({weight: k < 0.8 ? 0.3 : cls.weight});
+                });
+            }
+            map.on("zoomend", resize);
+            map.whenReady(resize);
+            var overlays = {};
+            overlays[d.pointsLabel] = points.addTo(map);
+            d.flags.forEach(function (flag, f) { overlays[flag.label] = flagGroups[f]; });
+            overlays[d.majorLabel] = majorGroup.addTo(map);
+            L.control.layers(null, overlays, {collapsed: d.collapsed, position: "topright"}).addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "EnterprisePoints"
+        self.payload = script_json(data)
+
+
+class _RiskLegend(MacroElement):
+    """Counts per colour, the rule and date behind them, and the point symbols."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "{{ this.css_class }}");
+                div.setAttribute("data-testid", "risk-legend");
+                div.innerHTML = {{ this.inner_html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            legend.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, inner_html: str):
+        super().__init__()
+        self._name = "RiskLegend"
+        self.css_class = LEGEND_CLASS
+        self.inner_html = inner_html
+
+
+class _TileErrorNotice(MacroElement):
+    """A clear message on the map when basemap tiles fail (no network, missing or wrong key)
+    instead of a silently blank background."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var failed = 0, loaded = 0, shown = false;
+            map.eachLayer(function (layer) {
+                if (!(layer instanceof L.TileLayer)) { return; }
+                layer.on("tileload", function () { loaded++; });
+                layer.on("tileerror", function () {
+                    failed++;
+                    if (shown || failed < 3 || loaded > failed) { return; }
+                    shown = true;
+                    var box = L.control({position: "topleft"});
+                    box.onAdd = function () {
+                        var div = L.DomUtil.create("div", "gr-tile-error");
+                        div.setAttribute("data-testid", "tile-error");
+                        div.textContent = {{ this.message|tojson }};
+                        return div;
+                    };
+                    box.addTo(map);
+                });
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, message: str):
+        super().__init__()
+        self._name = "TileErrorNotice"
+        self.message = message
+
+
+_RISK_CSS = """
+<style>
+.gr-legend .gr-count {{ float: right; margin-left: 14px; font-variant-numeric: tabular-nums; }}
+.gr-legend .gr-sub {{ color: #475569; font-size: 12px; margin-top: 4px; max-width: 240px; line-height: 16px; }}
+.gr-legend .gr-sym {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px;
+  vertical-align: middle; background: #CBD5E1; }}
+.gr-tip {{ font-size: 13px; line-height: 18px; }}
+.gr-tile-error {{ background: #FEF2F2; color: #991B1B; border: 1px solid #FCA5A5; padding: 6px 10px;
+  border-radius: 6px; font-size: 13px; max-width: 320px; }}
+.leaflet-control-layers {{ font-size: 13px; }}
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class RiskMapLayers:
+    """What one view of the risk map draws.
+
+    units : GeoDataFrame
+        The drawn tier's units in the view: ``code``, ``name``, ``tier``, ``grade`` (Int64, NA =
+        no data), ``enterprises``, ``hazards_open``, ``hazards_overdue``, ``hazards_major_open``,
+        ``escalated_by``; EPSG:4490 (or any lon/lat CGCS2000/WGS84 geometry).
+    outlines : GeoDataFrame
+        Boundaries drawn above the fills (the viewed region and the tiers between): ``code``,
+        ``name``, ``tier``.
+    context : GeoDataFrame
+        Neighbouring areas drawn dimly (``code``, ``name``); empty below the district.
+    points : DataFrame
+        Enterprises: ``id``, ``name``, ``lon``, ``lat``, ``grade``, ``supervision_class``,
+        ``special_flags``, ``major_open``, ``major_overdue``.
+    legend_title, legend_note : str
+        The drawn tier's legend heading and the rule/date line under the counts.
+    """
+
+    units: gpd.GeoDataFrame
+    outlines: gpd.GeoDataFrame
+    context: gpd.GeoDataFrame
+    points: pd.DataFrame
+    legend_title: str
+    legend_note: str
+
+
+def _unit_stats(units: pd.DataFrame, escalations: list[str]) -> list[list[int]]:
+    """Per unit: grade (0 = no data), enterprises, open, overdue, major open, escalation index."""
+    grades = pd.array(units["grade"], dtype="Int64").fillna(0)
+    escalated = units["escalated_by"].map(
+        lambda e: escalations.index(e) if isinstance(e, str) and e in escalations else 0
+    )
+    counts = [
+        units[c].fillna(0).to_numpy(dtype=np.int64)
+        for c in ("enterprises", "hazards_open", "hazards_overdue", "hazards_major_open")
+    ]
+    return np.column_stack([grades.to_numpy(dtype=np.int64), *counts, escalated.to_numpy(dtype=np.int64)]).tolist()
+
+
+def _legend_html(layers: RiskMapLayers, palette: Palette) -> str:
+    grades = pd.array(layers.units["grade"], dtype="Int64")
+    counts = {g: int((grades == g).sum()) for g in GRADES}
+    rows = [
+        f'<div class="gr-row" data-grade="{g}"><span class="gr-swatch" style="background:{palette.colour_for(g)}"></span>'
+        f'{GRADE_NAMES_ZH[g]}<span class="gr-count">{counts[g]}</span></div>'
+        for g in GRADES
+    ]
+    no_data = int(pd.isna(grades).sum())
+    rows.append(
+        f'<div class="gr-row" data-grade="none"><span class="gr-swatch gr-nodata" style="background:{palette.no_data}">'
+        f'</span>无数据<span class="gr-count">{no_data}</span></div>'
+    )
+    parts = [f'<div class="gr-title">{html.escape(layers.legend_title)}</div>', *rows]
+    parts.append(f'<div class="gr-sub" data-testid="legend-rule">{html.escape(layers.legend_note)}</div>')
+    if not layers.points.empty:
+        parts.append(
+            '<div class="gr-sub">企业点位：填色=企业风险等级；'
+            + "；".join(style["label"] for style in CLASS_STYLES.values())
+            + "</div>"
+        )
+    return "".join(parts)
+
+
+def build_risk_map(
+    layers: RiskMapLayers,
+    *,
+    palette: Palette,
+    basemap: Basemap,
+    defaults: MapDefaults,
+    base_url_path: str = "",
+    compact_controls: bool = False,
+) -> folium.Map:
+    """The 红橙黄蓝 map of one view: the drawn tier's units filled by grade (grey: no data),
+    boundaries above them, names from a sensible zoom, enterprise points by grade with their
+    supervision class as outline, toggleable flag and 重大隐患 rings, a legend with counts.
+
+    Geometry is simplified per tier, quantised to 1e-5° (≈ 1 m) and sent as integer deltas;
+    every string from data is HTML-escaped; all assets are local.
+    """
+    if layers.units.empty:
+        raise ValueError("nothing to draw: the view has no units (load boundaries with 'python -m loaders boundaries')")
+    to_gcj02 = basemap.kind == "amap"  # AMap tiles are GCJ-02: shift the vectors, never the tiles
+    m = folium.Map(
+        tiles=None,
+        zoom_start=12,
+        min_zoom=defaults.min_zoom,
+        max_zoom=defaults.max_zoom,
+        control_scale=True,
+        zoom_snap=0.25,  # fit the view's bounds closely, not to the next whole zoom level
+        zoom_delta=0.5,
+    )
+    header = m.get_root().header
+    header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
+    header.add_child(Element(_RISK_CSS.format()))
+    _add_basemap(m, basemap)
+    if basemap.kind != "none":
+        _TileErrorNotice(
+            "底图瓦片加载失败：请检查网络，以及天地图密钥（tk）是否正确、是否已授权本域名；风险图层不受影响。"
+            if basemap.kind == "tianditu"
+            else "底图瓦片加载失败：请检查网络或底图地址；风险图层不受影响。"
+        ).add_to(m)
+    view = pd.concat([layers.units.geometry, layers.outlines.geometry])
+    base = _base(view.total_bounds)
+    if not layers.context.empty:
+        context = escape_text_columns(layers.context, ["name"])
+        folium.GeoJson(
+            geojson_for_display(context, ["code"], to_gcj02=to_gcj02),
+            name="周边区县",
+            style_function=lambda _: {"fillColor": "#CBD5E1", "fillOpacity": 0.5, "color": "#94A3B8", "weight": 1},
+            interactive=False,
+            control=False,
+        ).add_to(m)
+        _add_labels(m, context, to_gcj02=to_gcj02, css_class="gr-label-dim")
+
+    units = simplify_for_display(layers.units.reset_index(drop=True))
+    units["name_html"] = units["name"].astype("string").fillna("").map(html.escape)
+    tier = int(units["tier"].iloc[0])
+    stroke, weight = FILL_STROKE.get(tier, FILL_STROKE[4])
+    styles = {
+        str(g): {"fillColor": palette.colour_for(g), "fillOpacity": 0.72, "color": stroke, "weight": weight}
+        for g in GRADES
+    }
+    styles["n"] = {
+        "fillColor": palette.no_data,
+        "fillOpacity": 0.55,
+        "color": stroke,
+        "weight": weight,
+        "dashArray": "4 3",
+    }
+    grades = pd.array(units["grade"], dtype="Int64")
+    styles_of = ["n" if pd.isna(g) else str(int(g)) for g in grades]
+    escalations = ["", *sorted({e for e in units["escalated_by"] if isinstance(e, str) and e})]
+    rings = encode_polygons(units.geometry.values, base, to_gcj02=to_gcj02)
+    _RegionFills(
+        {
+            "base": base,
+            "scale": SCALE,
+            "tier": tier,
+            "features": [[code, r, style] for code, r, style in zip(units["code"], rings, styles_of, strict=True)],
+            "styles": styles,
+            "names": units["name_html"].tolist(),
+            "stats": _unit_stats(units, escalations),
+            "escalations": [html.escape(e) for e in escalations],
+            "gradeNames": ["无数据（无在册企业）", *(GRADE_NAMES_ZH[g] for g in GRADES)],
+            "interactive": True,
+            "hoverWeight": weight + 2,
+        },
+        "region_fills",
+    ).add_to(m)
+
+    outlines = (
+        simplify_for_display(layers.outlines.reset_index(drop=True)) if not layers.outlines.empty else layers.outlines
+    )
+    for outline_tier in sorted(outlines["tier"].unique(), reverse=True) if not outlines.empty else []:
+        at_tier = outlines[outlines["tier"] == outline_tier]
+        colour, line = FILL_STROKE.get(int(outline_tier), ("#111827", 3.0)) if outline_tier > 1 else ("#111827", 3.0)
+        _RegionFills(
+            {
+                "base": base,
+                "scale": SCALE,
+                "tier": int(outline_tier),
+                "features": [[None, r, "o"] for r in encode_polygons(at_tier.geometry.values, base, to_gcj02=to_gcj02)],
+                "styles": {"o": {"fill": False, "color": colour, "weight": line + 1.2}},
+                "names": None,
+                "interactive": False,
+                "hoverWeight": line,
+            },
+            f"outline_t{int(outline_tier)}",
+        ).add_to(m)
+
+    labelled = units.assign(name=units["name_html"])
+    _add_labels(
+        m, labelled, to_gcj02=to_gcj02, css_class=f"gr-label gr-label-t{tier}", min_zoom=LABEL_ZOOM.get(tier, 15)
+    )
+
+    if not layers.points.empty:
+        encoded = encode_points(layers.points, base, to_gcj02=to_gcj02)
+        _EnterprisePoints(
+            {
+                "base": base,
+                "scale": SCALE,
+                "rows": encoded["rows"],
+                "names": encoded["names"],
+                "prefixes": list(NAME_PREFIXES),
+                "suffixes": list(NAME_SUFFIXES),
+                "colours": [palette.no_data, *(palette.colour_for(g) for g in GRADES)],
+                "gradeNames": ["未定级", *(GRADE_NAMES_ZH[g] for g in GRADES)],
+                "classes": list(CLASS_STYLES.values()),
+                "classNames": ["A类", "B类", "C类"],
+                "flags": [{"label": f"{flag}（环）", "colour": colour} for flag, colour in FLAG_COLOURS.items()],
+                "majorLabel": "重大隐患未整改（虚线环；粗实线=已逾期）",
+                "majorColour": MAJOR_OPEN_COLOUR,
+                "pointsLabel": f"企业点位（{len(layers.points)}）",
+                "radius": 5.5,
+                "collapsed": compact_controls,
+            }
+        ).add_to(m)
+    _RiskLegend(_legend_html(layers, palette)).add_to(m)
+    m.fit_bounds(geojson_bounds(layers.units, to_gcj02=to_gcj02), padding=(8, 8))
+    return localise_assets(m, base_url_path=base_url_path)

@@ -1,40 +1,118 @@
-"""Home page logic under AppTest, with the map component patched (AppTest cannot drive it)."""
+"""Risk map page logic under AppTest, with the map component patched (AppTest cannot drive it):
+state in the URL, drill-down by click, breadcrumb, filters, and the figures beside the map."""
 
 from pathlib import Path
 from unittest import mock
 
 import folium
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
+DISTRICT = "340303"
+
+
+class FakeMap:
+    """Stands in for st_folium: records each map and answers with a scripted click."""
+
+    def __init__(self):
+        self.maps: list[tuple[folium.Map, dict]] = []
+        self.click: dict | None = None
+
+    def __call__(self, fig, **kwargs):
+        self.maps.append((fig, kwargs))
+        click, self.click = self.click, None
+        return {"last_active_drawing": click} if click else {"last_active_drawing": None}
 
 
 @pytest.fixture()
-def captured_maps():
-    maps: list[folium.Map] = []
-
-    def fake_st_folium(fig, **kwargs):
-        maps.append((fig, kwargs))
-        return {}
-
-    with mock.patch("streamlit_folium.st_folium", fake_st_folium):
-        yield maps
+def fake_map():
+    fake = FakeMap()
+    with mock.patch("streamlit_folium.st_folium", fake):
+        yield fake
 
 
-def test_home_draws_the_district_outline_from_postgis(app_env, captured_maps):
-    at = AppTest.from_file(HOME, default_timeout=60).run()
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _township(live_db):
+    from sqlalchemy import create_engine
+
+    engine = create_engine(live_db.admin_url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT u.code, u.name FROM region_unit u JOIN boundary_set s ON s.id = u.boundary_set_id "
+                "AND s.is_current WHERE s.district_code = :d AND u.tier = 2 ORDER BY u.code LIMIT 1"
+            ),
+            {"d": DISTRICT},
+        ).one()
+    engine.dispose()
+    return row
+
+
+def test_the_district_view_draws_townships_with_figures(app_env, fake_map):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
     assert not at.exception
     assert "安全风险四色图" in at.title[0].value
     assert any("合成数据" in c.value for c in at.caption), "the demo must say tiers 2-4 are synthetic"
-    ((m, kwargs),) = captured_maps
-    assert kwargs["returned_objects"] == []  # panning and zooming must not rerun the page
+    m, kwargs = fake_map.maps[-1]
+    assert kwargs["returned_objects"] == ["last_active_drawing"]  # panning and zooming do not rerun
     html = m.get_root().render()
-    assert "340303" in html and "fitBounds" in html
+    assert "region_fills" in html and "L.canvas(" in html
+    assert _metric(at, "企业数") == "20,004"
+    assert any("规则：加权评分+升级" in c.value for c in at.caption)
 
 
-def test_home_without_boundaries_says_how_to_load_them(app_env, captured_maps, monkeypatch):
+def test_clicking_a_township_drills_down_and_the_breadcrumb_returns(app_env, fake_map):
+    code, name = _township(app_env)
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    fake_map.click = {"type": "Feature", "properties": {"kind": "region", "code": code, "tier": 2}}
+    at.run()
+    assert not at.exception
+    assert at.query_params["region"] == code
+    assert any(b.label == name for b in at.button), "the breadcrumb ends at the township"
+    assert int(_metric(at, "企业数").replace(",", "")) < 20_004
+    at.button(key=f"crumb_{DISTRICT}").click().run()
+    assert "region" not in at.query_params
+    assert _metric(at, "企业数") == "20,004"
+
+
+def test_a_deep_link_restores_the_view(app_env, fake_map):
+    code, name = _township(app_env)
+    at = AppTest.from_file(HOME, default_timeout=120)
+    at.query_params.update({"region": code, "tier": "4", "hstate": "overdue"})
+    at.run()
+    assert not at.exception
+    assert any(b.label == name for b in at.button)
+    assert at.radio(key="flt_hstate").value == "overdue"
+    html = fake_map.maps[-1][0].get_root().render()
+    assert '"tier":4' in html  # cells drawn
+
+
+def test_a_filter_changes_the_numbers_and_the_url(app_env, fake_map):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    before = len(fake_map.maps[-1][0].get_root().render())
+    at.multiselect(key="flt_sector").set_value(["危险化学品"]).run()
+    assert not at.exception
+    assert at.query_params["sector"] == "危险化学品"
+    assert int(_metric(at, "企业数").replace(",", "")) < 1_000
+    assert len(fake_map.maps[-1][0].get_root().render()) < before  # fewer points drawn
+
+
+def test_clicking_an_enterprise_shows_its_details_beside_the_map(app_env, fake_map):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    fake_map.click = {"type": "Feature", "properties": {"kind": "enterprise", "id": 1}}
+    at.run()
+    assert not at.exception
+    assert "ent" in at.query_params
+    assert any("统一社会信用代码" in md.value for md in at.markdown)
+
+
+def test_without_boundaries_the_page_says_how_to_load_them(app_env, fake_map, monkeypatch):
     from config import get_settings
 
     monkeypatch.setenv("GRIDRISK_DISTRICT_CODE", "999999")
@@ -42,4 +120,4 @@ def test_home_without_boundaries_says_how_to_load_them(app_env, captured_maps, m
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
     assert "python -m loaders outline" in at.warning[0].value
-    assert captured_maps == []
+    assert fake_map.maps == []
