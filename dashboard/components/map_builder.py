@@ -305,6 +305,9 @@ class _RegionFills(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var d = {{ this.payload }};
+            // Fills, boundaries and points share one canvas, which hit-tests them in drawing
+            // order: a point above a fill gets the click, the fill gets it everywhere else.
+            function sharedCanvas(map) { return map._grCanvas || (map._grCanvas = L.canvas({padding: 0.3})); }
             function ring(r) {
                 var out = [], x = d.base[0], y = d.base[1];
                 for (var i = 0; i < r.length; i += 2) { x += r[i]; y += r[i + 1]; out.push([x / d.scale, y / d.scale]); }
@@ -327,6 +330,7 @@ class _RegionFills(MacroElement):
                         geometry: {type: "MultiPolygon", coordinates: f[1].map(function (p) { return p.map(ring); })}};
             });
             var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
+                renderer: sharedCanvas(map),
                 interactive: d.interactive,
                 style: function (feature) { return d.styles[feature.properties.s]; },
                 onEachFeature: function (feature, lyr) {
@@ -363,7 +367,7 @@ class _EnterprisePoints(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var d = {{ this.payload }};
-            var renderer = L.canvas({padding: 0.3});
+            var renderer = map._grCanvas || (map._grCanvas = L.canvas({padding: 0.3}));
             var points = L.featureGroup(), flagGroups = d.flags.map(function () { return L.featureGroup(); });
             var majorGroup = L.featureGroup();
             var n = d.rows.length / 4, x = d.base[0];
@@ -406,13 +410,18 @@ class _EnterprisePoints(MacroElement):
             }
             // Points grow as the map zooms in, so a county view is not a carpet of dots; the
             // class outline shows from street level, where a point is big enough to carry it.
+            // Below that, points and rings are not clickable: a click anywhere on a region
+            // drills into it instead of hitting one of thousands of tiny dots.
+            var rings = flagGroups.concat([majorGroup]);
             function resize() {
-                var z = map.getZoom(), k = z < 12.5 ? 0.3 : z < 13.5 ? 0.5 : z < 14.5 ? 0.8 : z < 15.5 ? 1 : 1.3;
+                var z = map.getZoom(), k = z < 12.5 ? 0.3 : z < 13.5 ? 0.5 : z < 14 ? 0.8 : z < 15.5 ? 1 : 1.3;
+                var clickable = k >= 0.8;
                 circles.forEach(function (c, i) {
-                    var cls = d.classes[klass[i]];
+                    c.options.interactive = clickable;
                     c.setRadius(d.radius * k);
-                    c.setStyle({weight: k < 0.8 ? 0.3 : cls.weight});
+                    c.setStyle({weight: clickable ? d.classes[klass[i]].weight : 0.3});
                 });
+                rings.forEach(function (g) { g.eachLayer(function (r) { r.options.interactive = clickable; }); });
             }
             map.on("zoomend", resize);
             map.whenReady(resize);
