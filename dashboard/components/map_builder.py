@@ -316,7 +316,7 @@ class _RegionFills(MacroElement):
             }
             // Tooltip of unit i: [grade, enterprises, open, overdue, major open, escalation index].
             function tip(i) {
-                var t = d.stats[i], lines = ["<b>" + d.names[i] + "</b>", d.gradeNames[t[0]]];
+                var t = d.stats[i], lines = ["<b>" + d.names[i] + "</b> " + d.features[i][0], d.gradeNames[t[0]]];
                 if (t[1]) { lines.push("企业 " + t[1] + " 家 · 未整改隐患 " + t[2] + "（逾期 " + t[3] + "）"); }
                 if (t[4]) { lines.push("重大隐患未整改 " + t[4]); }
                 if (t[5]) { lines.push("升级：" + d.escalations[t[5]]); }
@@ -414,8 +414,8 @@ class _EnterprisePoints(MacroElement):
             // drills into it instead of hitting one of thousands of tiny dots.
             var rings = flagGroups.concat([majorGroup]);
             function resize() {
-                var z = map.getZoom(), k = z < 12.5 ? 0.3 : z < 13.5 ? 0.5 : z < 14 ? 0.8 : z < 15.5 ? 1 : 1.3;
-                var clickable = k >= 0.8;
+                var z = map.getZoom(), k = z < 13 ? 0.22 : z < 14 ? 0.4 : z < 15 ? 0.7 : z < 16 ? 1 : 1.3;
+                var clickable = k >= 0.7;
                 circles.forEach(function (c, i) {
                     c.options.interactive = clickable;
                     c.setRadius(d.radius * k);
