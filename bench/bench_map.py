@@ -71,19 +71,9 @@ from dashboard.serve import config_flags
 from db import analysis, queries
 from db.engine import create_app_engine
 from db.scope import Scope, scoped_connection
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGES = Path(__file__).resolve().parent / "map_pages"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VIEWPORT = {"width": 1600, "height": 1000}
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 PRODUCT_PATH = "/?tier=4"

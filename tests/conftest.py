@@ -12,7 +12,6 @@ set-up bug, not a reason to skip.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,11 +27,11 @@ from sqlalchemy import Engine, create_engine
 
 from config import get_settings
 from db.scratch import ScratchDatabase, create_scratch_database, drop_scratch_database
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -174,18 +173,7 @@ def browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            # Without the background-networking flags Chromium keeps trying to reach Google's
-            # services, which this closed network refuses.
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()

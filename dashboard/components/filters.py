@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.state import HAZARD_STATES, SPECIAL_FLAGS, ViewState
+from dashboard.components.view_model import TIER_NAMES_ZH
 from geo.grading import RULES
 from geo.palette import GRADE_NAMES_ZH
 
@@ -79,7 +80,6 @@ def sidebar_filters(
     townships = units[units["tier"] == 2].sort_values("code")
     township_names = dict(zip(townships["code"], townships["name"], strict=True))
     current_township = _township_of(state, path_of)
-    tier_names = {2: "乡镇/街道", 3: "社区/村", 4: "网格"}
     with st.sidebar:
         st.header("筛选")
         township = st.selectbox(
@@ -95,7 +95,7 @@ def sidebar_filters(
             "地图层级",
             tier_choices,
             index=tier_choices.index(state.tier) if state.tier in tier_choices else 0,
-            format_func=lambda t: tier_names.get(t, str(t)),
+            format_func=lambda t: TIER_NAMES_ZH.get(t, str(t)),
             horizontal=True,
             key=f"flt_tier_{state.region or 'root'}",
         )

@@ -37,7 +37,6 @@ __all__ = [
 
 LEGEND_CLASS = "gr-legend"
 DISPLAY_DECIMALS = 5  # 1e-5 degrees ≈ 1.1 m at 33°N: enough for a county view, keeps pages small
-_OUTLINE_STROKE = "#1F2937"  # dark boundaries on the plain background (basemap "none")
 
 
 def escape_text_columns(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
@@ -116,15 +115,6 @@ def _add_basemap(m: folium.Map, basemap: Basemap) -> None:
         )
 
 
-# How each tier is drawn before grades exist (issue: the four-colour fill comes with grading):
-# stroke colour, stroke weight (px), and the zoom from which its names are shown.
-TIER_STYLE = {
-    1: {"color": _OUTLINE_STROKE, "weight": 3.5, "label_zoom": 0},
-    2: {"color": "#334155", "weight": 2.2, "label_zoom": 0},
-    3: {"color": "#64748B", "weight": 1.2, "label_zoom": 14},
-    4: {"color": "#A3B1C2", "weight": 0.6, "label_zoom": 16},
-}
-TIER_NAMES_ZH = {1: "区县", 2: "乡镇/街道", 3: "社区/村", 4: "网格"}
 # Display simplification per tier, degrees (1e-5 ≈ 1 m): shared edges stay shared within a tier.
 SIMPLIFY_DEG = {1: 2e-5, 2: 2e-5, 3: 1.5e-5, 4: 1e-5}
 

@@ -150,17 +150,16 @@ def build_view(
     figure_units = pd.concat([units[units["code"] == code], drawn_units])[["code", "tier"]].drop_duplicates("code")
     indicators = region_indicators(figure_units, chosen, chosen_hazards, start, end).set_index("code")
     own = indicators.loc[code]
-    status_end = hazard_state(chosen_hazards, as_of)
     headline = {
         "enterprises": int(len(chosen)),
         **{f"grade_{g}": int((chosen["grade"] == g).fillna(False).sum()) for g in (1, 2, 3, 4)},
         "found": int(own["found"]),
         "rectified": int(own["rectified"]),
         "rectification_rate": None if pd.isna(own["rectification_rate"]) else float(own["rectification_rate"]),
-        "open": int(status_end["open"].sum()),
-        "overdue": int(status_end["overdue"].sum()),
-        "major_open": int(status_end["major_open"].sum()),
-        "listed_open": int(status_end["listed_open"].sum()),
+        "open": int(status["open"].sum()),
+        "overdue": int(status["overdue"].sum()),
+        "major_open": int(status["major_open"].sum()),
+        "listed_open": int(status["listed_open"].sum()),
     }
     children = (
         drawn_units[["code", "name", "grade"]]
