@@ -2,22 +2,24 @@
 
 ``grades_as_of`` computes every unit's grade on any date, on demand; ``refresh_grades`` stores
 the current grades (as of today, for every configured rule) in ``region_grade``, which is under
-the same row-level security as the rows it summarises. Rule parameters are bound values; the
-only names spliced into the SQL are geo.grading's own count columns.
+the same row-level security as the rows it summarises. Enterprises without an input grade are
+banded by the assessment bands in force on the as-of date (db/bands.py), and every result names
+those band versions. Rule parameters are bound values; the only names spliced into the SQL are
+geo.grading's own count columns.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from db.bands import bands_in_force
 from db.errors import RuleVersionConflictError
 from db.scope import Scope, apply_scope
-from geo.grading import COUNT_COLUMNS, DEFAULT_BANDS, RULES, AssessmentBands, RegionRule
+from geo.grading import COUNT_COLUMNS, RULES, AssessmentBands, RegionRule
 
 __all__ = [
     "grades_as_of",
@@ -26,9 +28,12 @@ __all__ = [
     "stored_grades",
     "RuleVersionConflictError",
     "GRADE_COLUMNS",
+    "BANDS_COLUMNS",
 ]
 
 GRADE_COLUMNS = ("code", "tier", "path", "grade", "score", "escalated_by", *COUNT_COLUMNS)
+# Which assessment band versions graded the enterprises behind a result (one per method).
+BANDS_COLUMNS = ("lec_bands_version", "ls_bands_version")
 _HAZARD_COUNTS = [c for c in COUNT_COLUMNS if c.startswith("hazards_")]
 
 
@@ -141,7 +146,7 @@ ORDER BY e.tier, e.code
 
 
 def _params(rule: RegionRule, bands: dict[str, AssessmentBands]) -> dict[str, object]:
-    params: dict[str, object] = {}
+    params: dict[str, object] = {"lec_version": bands["LEC"].version, "ls_version": bands["LS"].version}
     for prefix, method in (("ls", "LS"), ("lec", "LEC")):
         for i, value in enumerate(bands[method].thresholds, start=1):
             params[f"{prefix}{i}"] = value
@@ -169,90 +174,78 @@ def _grades_query(
     return _grades_sql(rule), _params(rule, bands) | {"d": district, "scope": scope.codes, "as_of": as_of}
 
 
-def grades_as_of(
-    conn: Connection,
-    scope: Scope,
-    district: str,
-    rule: RegionRule,
-    as_of: dt.date,
-    *,
-    bands: dict[str, AssessmentBands] | None = None,
-) -> pd.DataFrame:
-    """Every unit of ``district`` inside ``scope`` graded under ``rule`` on ``as_of``
-    (columns GRADE_COLUMNS; grade NULL = no data). Counts cover the rows the scope may see."""
+def grades_as_of(conn: Connection, scope: Scope, district: str, rule: RegionRule, as_of: dt.date) -> pd.DataFrame:
+    """Every unit of ``district`` inside ``scope`` graded under ``rule`` on ``as_of``, with the
+    assessment bands in force that day (columns GRADE_COLUMNS, then BANDS_COLUMNS: the band
+    versions; grade NULL = no data). Counts cover the rows the scope may see."""
+    bands = bands_in_force(conn, as_of)
     apply_scope(conn, scope)
-    sql, params = _grades_query(rule, bands or DEFAULT_BANDS, district, scope, as_of)
+    sql, params = _grades_query(rule, bands, district, scope, as_of)
     frame = pd.DataFrame(conn.execute(text(sql), params).all(), columns=list(GRADE_COLUMNS))
     frame = frame.astype(
         {"grade": "Int64", "score": "float64", "escalated_by": object, **dict.fromkeys(COUNT_COLUMNS, "int64")}
     )
     frame["escalated_by"] = frame["escalated_by"].where(frame["escalated_by"].notna(), None)
-    return frame
+    return frame.assign(lec_bands_version=bands["LEC"].version, ls_bands_version=bands["LS"].version)
 
 
-def _record_rule(conn: Connection, rule: RegionRule, bands: dict[str, AssessmentBands]) -> None:
+def _record_rule(conn: Connection, rule: RegionRule) -> None:
     definition = json.loads(json.dumps(rule.as_dict(), ensure_ascii=False, default=str))
-    recorded_bands = {m: json.loads(json.dumps(dataclasses.asdict(b), default=str)) for m, b in bands.items()}
     conn.execute(
         text(
-            "INSERT INTO grading_rule (name, version, label, definition, bands) "
-            "VALUES (:n, :v, :l, CAST(:d AS jsonb), CAST(:b AS jsonb)) ON CONFLICT (name, version) DO NOTHING"
+            "INSERT INTO grading_rule (name, version, label, definition) "
+            "VALUES (:n, :v, :l, CAST(:d AS jsonb)) ON CONFLICT (name, version) DO NOTHING"
         ),
-        {
-            "n": rule.name,
-            "v": rule.version,
-            "l": rule.label,
-            "d": json.dumps(definition, ensure_ascii=False),
-            "b": json.dumps(recorded_bands, ensure_ascii=False),
-        },
+        {"n": rule.name, "v": rule.version, "l": rule.label, "d": json.dumps(definition, ensure_ascii=False)},
     )
     stored = conn.execute(
-        text("SELECT definition, bands FROM grading_rule WHERE name = :n AND version = :v"),
+        text("SELECT definition FROM grading_rule WHERE name = :n AND version = :v"),
         {"n": rule.name, "v": rule.version},
-    ).one()
-    if stored.definition != definition or stored.bands != recorded_bands:
+    ).scalar_one()
+    if stored != definition:
         raise RuleVersionConflictError(
             f"rule {rule.name} version {rule.version} is recorded with other parameters; "
             "give the changed rule a new version"
         )
 
 
+_STORED = ", ".join(c for c in GRADE_COLUMNS if c not in ("code", "path"))
+
+
 def refresh_grades(
-    conn: Connection,
-    district: str,
-    *,
-    as_of: dt.date,
-    rules: tuple[RegionRule, ...] | None = None,
-    bands: dict[str, AssessmentBands] | None = None,
+    conn: Connection, district: str, *, as_of: dt.date, rules: tuple[RegionRule, ...] | None = None
 ) -> dict[str, int]:
     """Replace the stored grades of ``district`` for every rule with those as of ``as_of``
     (whole-district scope, in the caller's transaction); returns units graded per rule."""
-    bands = bands or DEFAULT_BANDS
+    bands = bands_in_force(conn, as_of)
+    return {rule.name: _refresh_rule(conn, district, rule, bands, as_of) for rule in rules or tuple(RULES.values())}
+
+
+def _refresh_rule(
+    conn: Connection, district: str, rule: RegionRule, bands: dict[str, AssessmentBands], as_of: dt.date
+) -> int:
     scope = Scope.whole_district(district)
-    graded = {}
-    for rule in rules or tuple(RULES.values()):
-        _record_rule(conn, rule, bands)
-        apply_scope(conn, scope)
-        conn.execute(
-            text("DELETE FROM region_grade WHERE district_code = :d AND rule_name = :r"),
-            {"d": district, "r": rule.name},
-        )
-        columns = ", ".join(c for c in GRADE_COLUMNS if c not in ("code", "path"))
-        sql, params = _grades_query(rule, bands, district, scope, as_of)
-        result = conn.execute(
-            text(
-                f"INSERT INTO region_grade (region_code, region_path, rule_name, rule_version, district_code, as_of, "
-                f"{columns}) SELECT g.code, g.path, :rule, :version, :d, :as_of, {columns} FROM ({sql}) g"
-            ),
-            params | {"rule": rule.name, "version": rule.version},
-        )
-        graded[rule.name] = result.rowcount
-    return graded
+    _record_rule(conn, rule)
+    apply_scope(conn, scope)
+    conn.execute(
+        text("DELETE FROM region_grade WHERE district_code = :d AND rule_name = :r"), {"d": district, "r": rule.name}
+    )
+    sql, params = _grades_query(rule, bands, district, scope, as_of)
+    result = conn.execute(
+        text(
+            f"INSERT INTO region_grade (region_code, region_path, rule_name, rule_version, district_code, as_of, "
+            f"lec_bands_version, ls_bands_version, {_STORED}) "
+            f"SELECT g.code, g.path, :rule, :version, :d, :as_of, :lec_version, :ls_version, {_STORED} FROM ({sql}) g"
+        ),
+        params | {"rule": rule.name, "version": rule.version},
+    )
+    return result.rowcount
 
 
 def stored_grades(conn: Connection, scope: Scope, rule_name: str) -> pd.DataFrame:
     """The stored current grades under ``rule_name`` that ``scope`` may see, with their as-of
-    date and computation time (the caller says so when ``as_of`` is not today)."""
+    date, assessment band versions and computation time (the caller says so when ``as_of`` is
+    not today)."""
     apply_scope(conn, scope)
     return pd.read_sql(
         text("SELECT * FROM region_grade WHERE rule_name = :r ORDER BY tier, region_code"),
@@ -262,14 +255,24 @@ def stored_grades(conn: Connection, scope: Scope, rule_name: str) -> pd.DataFram
 
 
 def refresh_if_stale(conn: Connection, district: str, *, today: dt.date) -> bool:
-    """Refresh the stored grades unless every rule's are already as of ``today``."""
+    """Refresh the stored grades unless every rule's are already as of ``today`` and graded
+    with the assessment bands in force today."""
+    bands = bands_in_force(conn, today)
     apply_scope(conn, Scope.whole_district(district))
-    stored = dict(
-        conn.execute(
-            text("SELECT rule_name, min(as_of) FROM region_grade WHERE district_code = :d GROUP BY 1"), {"d": district}
+    stored = {
+        name: (first, last, lec, ls)
+        for name, first, last, lec, ls in conn.execute(
+            text(
+                "SELECT rule_name, min(as_of), max(as_of), "
+                "CASE WHEN min(lec_bands_version) = max(lec_bands_version) THEN min(lec_bands_version) END, "
+                "CASE WHEN min(ls_bands_version) = max(ls_bands_version) THEN min(ls_bands_version) END "
+                "FROM region_grade WHERE district_code = :d GROUP BY 1"
+            ),
+            {"d": district},
         ).all()
-    )
-    if all(stored.get(name) == today for name in RULES):
+    }
+    current = (today, today, bands["LEC"].version, bands["LS"].version)
+    if all(stored.get(name) == current for name in RULES):
         return False
     refresh_grades(conn, district, as_of=today)
     return True

@@ -14,6 +14,7 @@ from geo.grading import (
     DEFAULT_BANDS,
     MAX_RULE,
     WEIGHTED_RULE,
+    AssessmentBands,
     band_scores,
     enterprise_grades,
     grade_regions,
@@ -226,3 +227,26 @@ def test_no_enterprise_anywhere_is_all_grey_never_blue():
 def test_a_rule_is_checked_when_it_is_made(change, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(WEIGHTED_RULE, **change)
+
+
+@pytest.mark.parametrize(
+    ("method", "thresholds", "message"),
+    [
+        ("LEC", (70, 160, 320), "highest first"),
+        ("LEC", (320, 160), "three positive numbers"),
+        ("LS", (20, 15, 0), "three positive numbers"),
+        ("HAZOP", (3, 2, 1), "unknown assessment method"),
+    ],
+)
+def test_assessment_bands_are_checked_when_made(method, thresholds, message):
+    with pytest.raises(ValueError, match=message):
+        AssessmentBands(method, "x", thresholds, dt.date(2027, 1, 1))
+
+
+def test_enterprise_grades_say_which_band_version_graded_them():
+    stricter = {**DEFAULT_BANDS, "LEC": AssessmentBands("LEC", "2027-01-01", (300, 150, 60), dt.date(2027, 1, 1))}
+    frame = pd.DataFrame(
+        {"grade": [None], "lec_l": [10.0], "lec_e": [6.0], "lec_c": [5.0], "ls_l": [None], "ls_s": [None]}
+    )  # D = 300
+    assert enterprise_grades(frame)[["grade", "bands_version"]].iloc[0].tolist() == [2, "通用-1"]
+    assert enterprise_grades(frame, stricter)[["grade", "bands_version"]].iloc[0].tolist() == [1, "2027-01-01"]

@@ -1,5 +1,6 @@
 """The SQL grading (db/grading.py) equals the pure reference (geo/grading.py) on random
-districts, for every rule and any as-of date; stored grades are recorded with their rule."""
+districts, for every rule, any as-of date and any assessment band version in force; stored
+grades are recorded with their rule and band versions."""
 
 import datetime as dt
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 
+from db.bands import bands_in_force, record_bands
 from db.errors import RuleVersionConflictError
-from db.grading import GRADE_COLUMNS, grades_as_of, refresh_grades, stored_grades
+from db.grading import GRADE_COLUMNS, grades_as_of, refresh_grades, refresh_if_stale, stored_grades
 from db.queries import grading_inputs
 from db.scope import Scope, apply_scope
 from geo.grading import MAX_RULE, RULES, WEIGHTED_RULE, grade_regions
@@ -71,7 +73,9 @@ def districts(draw):
         if enterprises
         else []
     )
-    return units, cells, enterprises, hazards, draw(day)
+    # Sometimes a second version of the bands, from some day on: the as-of date picks the version.
+    new_bands = draw(st.one_of(st.none(), st.tuples(day, st.sampled_from([(300, 150, 60), (400, 200, 100)]))))
+    return units, cells, enterprises, hazards, draw(day), new_bands
 
 
 def _insert(conn, units, cells, enterprises, hazards):
@@ -138,7 +142,8 @@ def _insert(conn, units, cells, enterprises, hazards):
 
 
 def _reference(conn, rule, as_of):
-    units, enterprises, hazards = grading_inputs(conn, Scope.whole_district(DISTRICT))
+    bands = bands_in_force(conn, as_of)
+    units, enterprises, hazards = grading_inputs(conn, Scope.whole_district(DISTRICT), bands=bands)
     return grade_regions(units, enterprises, hazards, rule, as_of)
 
 
@@ -151,15 +156,18 @@ def _comparable(frame):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(district=districts(), rule=st.sampled_from([WEIGHTED_RULE, MAX_RULE]))
 def test_sql_grades_equal_the_reference_on_random_districts(db_conn, district, rule):
-    units, cells, enterprises, hazards, as_of_day = district
+    units, cells, enterprises, hazards, as_of_day, new_bands = district
     as_of = DAY0 + dt.timedelta(days=as_of_day)
     savepoint = db_conn.begin_nested()
     try:
+        if new_bands is not None:
+            record_bands(db_conn, "LEC", new_bands[1], valid_from=DAY0 + dt.timedelta(days=new_bands[0]))
         apply_scope(db_conn, Scope.whole_district(DISTRICT))
         _insert(db_conn, units, cells, enterprises, hazards)
         sql = grades_as_of(db_conn, Scope.whole_district(DISTRICT), DISTRICT, rule, as_of)
         reference = _reference(db_conn, rule, as_of)
         pd.testing.assert_frame_equal(_comparable(sql), _comparable(reference), check_dtype=False)
+        assert set(sql["lec_bands_version"]) == {bands_in_force(db_conn, as_of)["LEC"].version}
     finally:
         savepoint.rollback()
 
@@ -171,6 +179,7 @@ def test_stored_grades_name_their_rule_version_and_date_and_respect_the_scope(li
         rows = stored_grades(conn, Scope.of([fx.WEST]), WEIGHTED_RULE.name)
     assert set(rows["region_code"]) == {fx.WEST, fx.WEST_VILLAGE, fx.WEST_CELL}
     assert set(rows["rule_version"]) == {WEIGHTED_RULE.version} and set(rows["as_of"]) == {fx.FIXTURE_TODAY}
+    assert set(rows["lec_bands_version"]) == set(rows["ls_bands_version"]) == {"通用-1"}
     with admin_engine.begin() as conn:
         recorded = conn.execute(text("SELECT name, version, definition FROM grading_rule ORDER BY 1")).all()
     assert {(name, version) for name, version, _ in recorded} >= {(r.name, r.version) for r in RULES.values()}
@@ -183,3 +192,15 @@ def test_a_changed_rule_under_an_old_version_is_refused(db_conn):
     refresh_grades(db_conn, "340303", as_of=dt.date(2026, 11, 23), rules=(WEIGHTED_RULE,))
     with pytest.raises(RuleVersionConflictError, match="new version"):
         refresh_grades(db_conn, "340303", as_of=dt.date(2026, 11, 23), rules=(changed,))
+
+
+def test_stored_grades_go_stale_when_other_bands_come_into_force(live_db, db_conn):
+    from tests.support import fixtures_data as fx
+
+    day = fx.FIXTURE_TODAY
+    refresh_grades(db_conn, fx.DISTRICT, as_of=day)
+    assert not refresh_if_stale(db_conn, fx.DISTRICT, today=day)
+    record_bands(db_conn, "LS", (16, 12, 6), valid_from=day)
+    assert refresh_if_stale(db_conn, fx.DISTRICT, today=day)
+    rows = stored_grades(db_conn, Scope.whole_district(fx.DISTRICT), WEIGHTED_RULE.name)
+    assert set(rows["ls_bands_version"]) == {day.isoformat()} and set(rows["lec_bands_version"]) == {"通用-1"}
