@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["DatabaseNotConfiguredError", "UnsafeDatabaseRoleError", "InvalidScopeError", "RuleVersionConflictError"]
+__all__ = [
+    "DatabaseNotConfiguredError",
+    "UnsafeDatabaseRoleError",
+    "InvalidScopeError",
+    "RuleVersionConflictError",
+    "NoBandsInForceError",
+    "BandsVersionConflictError",
+]
 
 
 class DatabaseNotConfiguredError(ValueError):
@@ -19,3 +26,11 @@ class InvalidScopeError(ValueError):
 
 class RuleVersionConflictError(ValueError):
     """A grading rule's parameters changed but its version did not."""
+
+
+class NoBandsInForceError(ValueError):
+    """No version of an assessment method's bands is in force on the day asked for."""
+
+
+class BandsVersionConflictError(ValueError):
+    """A new version of assessment bands reuses an existing version name or start date."""

@@ -45,6 +45,7 @@ __all__ = [
     "GridStaff",
     "LoadAudit",
     "GradingRule",
+    "AssessmentBand",
     "RegionGrade",
     "SCOPED_TABLES",
 ]
@@ -291,7 +292,8 @@ class LoadAudit(Base):
 
 class GradingRule(Base):
     """A region-grading rule as used for stored grades: name, version and every parameter
-    (geo.grading.RegionRule.as_dict), so a colour can be explained long after the rule changed."""
+    (geo.grading.RegionRule.as_dict), so a colour can be explained long after the rule changed.
+    The enterprise assessment bands are not part of a rule: they change by date (AssessmentBand)."""
 
     __tablename__ = "grading_rule"
 
@@ -299,7 +301,30 @@ class GradingRule(Base):
     version: Mapped[str] = mapped_column(Text, primary_key=True)
     label: Mapped[str] = mapped_column(Text)
     definition: Mapped[dict[str, Any]] = mapped_column()
-    bands: Mapped[dict[str, Any]] = mapped_column()  # the enterprise assessment bands used with it
+    recorded_at: Mapped[dt.datetime] = _created()
+
+
+class AssessmentBand(Base):
+    """One version of an assessment method's score bands (DOMAIN.md §2: bands differ between
+    provinces): a score ≥ thresholds[1] is 重大, ≥ [2] 较大, ≥ [3] 一般, lower 低. A version is in
+    force from ``valid_from`` until the next version's; rows are only ever added (db/bands.py).
+    District-independent configuration: no region_path, no row-level security."""
+
+    __tablename__ = "assessment_band"
+    __table_args__ = (
+        CheckConstraint("method IN ('LEC', 'LS')", name="ck_assessment_band_method"),
+        CheckConstraint(
+            "cardinality(thresholds) = 3 AND thresholds[1] > thresholds[2] AND thresholds[2] > thresholds[3] "
+            "AND thresholds[3] > 0",
+            name="ck_assessment_band_thresholds",
+        ),
+        UniqueConstraint("method", "valid_from", name="uq_assessment_band_method_valid_from"),
+    )
+
+    method: Mapped[str] = mapped_column(Text, primary_key=True)  # LEC (D = L×E×C) or LS (R = L×S)
+    version: Mapped[str] = mapped_column(Text, primary_key=True)
+    thresholds: Mapped[list[float]] = mapped_column(ARRAY(Double))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = _created()
 
 
@@ -325,6 +350,9 @@ class RegionGrade(Base):
     region_path: Mapped[list[str]] = mapped_column(TextArray)
     as_of: Mapped[dt.date] = mapped_column(Date)
     computed_at: Mapped[dt.datetime] = _created()
+    # The assessment band versions in force on as_of, which graded enterprises without an input grade.
+    lec_bands_version: Mapped[str] = mapped_column(Text)
+    ls_bands_version: Mapped[str] = mapped_column(Text)
     grade: Mapped[int | None] = mapped_column(SmallInteger)  # NULL: no data (grey)
     score: Mapped[float | None] = mapped_column(Double)
     escalated_by: Mapped[str | None] = mapped_column(Text)

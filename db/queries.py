@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from db.scope import Scope, apply_scope
-from geo.grading import enterprise_grades
+from geo.grading import AssessmentBands, enterprise_grades
 
 __all__ = ["scope_units", "context_areas", "table_counts", "recent_loads", "grading_inputs"]
 
@@ -84,11 +84,15 @@ def recent_loads(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataF
     )
 
 
-def grading_inputs(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def grading_inputs(
+    conn: Connection, scope: Scope, *, bands: dict[str, AssessmentBands] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """What geo.grading needs, within ``scope``: the current units in it (code, tier, path), its
     enterprises (id, region_path, cell_code, status, assessment inputs, and ``grade``: the
-    effective grade, geo.grading.enterprise_grades with the default bands) and their hazards
-    (enterprise_id, dates, hazard_grade, listed_level). Rows are filtered by row-level security."""
+    effective grade, geo.grading.enterprise_grades with ``bands`` — the default bands unless
+    given, e.g. db.bands.bands_in_force on the as-of date — with the ``grade_source`` and
+    ``bands_version`` that explain it) and their hazards (enterprise_id, dates, hazard_grade,
+    listed_level). Rows are filtered by row-level security."""
     apply_scope(conn, scope)
     units = pd.read_sql(
         text(
@@ -114,5 +118,5 @@ def grading_inputs(conn: Connection, scope: Scope) -> tuple[pd.DataFrame, pd.Dat
         conn,
         parse_dates=["found_date", "deadline_date", "rectified_date"],
     )
-    enterprises["grade"] = enterprise_grades(enterprises)["grade"]
+    enterprises[["grade", "grade_source", "bands_version"]] = enterprise_grades(enterprises, bands)
     return units, enterprises, hazards

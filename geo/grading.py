@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ASSESSMENT_METHODS",
     "AssessmentBands",
     "DEFAULT_BANDS",
     "Escalation",
@@ -43,18 +44,36 @@ GRADES = (1, 2, 3, 4)
 CLOSED_STATUS = "关闭"
 
 
+ASSESSMENT_METHODS = ("LEC", "LS")
+
+
 @dataclass(frozen=True)
 class AssessmentBands:
     """Score bands of an assessment method: a score ≥ thresholds[0] is grade 1, ≥ [1] grade 2,
-    ≥ [2] grade 3, anything lower grade 4. Changing the bands makes a new version."""
+    ≥ [2] grade 3, anything lower grade 4. Changing the bands makes a new version, in force
+    from ``valid_from`` (the database keeps every version: db/bands.py)."""
 
     method: str  # "LEC" (D = L×E×C) or "LS" (R = L×S)
     version: str
     thresholds: tuple[float, float, float]
     valid_from: dt.date
 
+    def __post_init__(self) -> None:
+        if self.method not in ASSESSMENT_METHODS:
+            raise ValueError(f"unknown assessment method {self.method!r} (expected one of {ASSESSMENT_METHODS})")
+        if not self.version:
+            raise ValueError(f"{self.method} bands need a version name")
+        edges = tuple(float(t) for t in self.thresholds)
+        if len(edges) != 3 or not edges[0] > edges[1] > edges[2] > 0:
+            raise ValueError(
+                f"{self.method} band thresholds {self.thresholds!r} must be three positive numbers, "
+                "highest first (the lowest score of 重大, 较大 and 一般), e.g. 320 160 70"
+            )
+        object.__setattr__(self, "thresholds", edges)
 
-# The common bands (DOMAIN.md §2): LEC D ≥ 320 / 160 / 70; LS R ≥ 20 / 15 / 9.
+
+# The common bands (DOMAIN.md §2): LEC D ≥ 320 / 160 / 70; LS R ≥ 20 / 15 / 9. Migration 0009
+# seeds the database with the same version; a test holds the two equal.
 DEFAULT_BANDS = {
     "LEC": AssessmentBands("LEC", "通用-1", (320.0, 160.0, 70.0), dt.date(2020, 1, 1)),
     "LS": AssessmentBands("LS", "通用-1", (20.0, 15.0, 9.0), dt.date(2020, 1, 1)),

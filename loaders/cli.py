@@ -6,12 +6,14 @@ Each subcommand has ``--help``. Exit status: 0 all loaded, 1 loaded with rejects
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import text
 
 from config import get_settings
 from db.engine import create_admin_engine
@@ -259,6 +261,77 @@ def regrade(
         console.print(f"风险等级{'已重新计算' if refreshed else '已是今天的结果'}（{today}）")
         return
     _regrade(district)
+
+
+bands_app = typer.Typer(
+    help="企业风险评估（LEC/LS）分级标准的版本。Versions of the LEC/LS assessment bands.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(bands_app, name="bands")
+
+
+@bands_app.command("list")
+def bands_list() -> None:
+    """Every recorded version of the assessment bands, and which is in force today."""
+    from db.bands import band_versions, bands_in_force
+
+    settings = get_settings()
+    today = settings.today()
+    with _engine().begin() as conn:
+        versions = band_versions(conn)
+        in_force = {(b.method, b.version) for b in bands_in_force(conn, today).values()}
+    table = Table(title=f"风险评估分级标准（* = {today} 正在使用的版本）")
+    for column in ("方法", "版本", "重大 ≥", "较大 ≥", "一般 ≥", "生效日期", "录入时间"):
+        table.add_column(column)
+    for row in versions.itertuples():
+        mark = " *" if (row.method, row.version) in in_force else ""
+        table.add_row(
+            row.method,
+            f"{row.version}{mark}",
+            *(f"{t:g}" for t in row.thresholds),
+            str(row.valid_from),
+            f"{row.recorded_at.astimezone(settings.tz):%Y-%m-%d %H:%M}",
+        )
+    Console().print(table)
+
+
+@bands_app.command("set")
+def bands_set(
+    method: str = typer.Argument(..., help="LEC (D = L×E×C) or LS (R = L×S)"),
+    red: float = typer.Argument(..., help="Lowest score graded 重大 (红), e.g. 320 for LEC"),
+    orange: float = typer.Argument(..., help="Lowest score graded 较大 (橙), e.g. 160 for LEC"),
+    yellow: float = typer.Argument(..., help="Lowest score graded 一般 (黄), e.g. 70 for LEC; lower is 低 (蓝)"),
+    valid_from: dt.datetime = typer.Option(..., "--valid-from", formats=["%Y-%m-%d"], help="First day in force"),
+    version: str | None = typer.Option(None, "--version", help="Version name (default: the first day, 2027-01-01)"),
+) -> None:
+    """Add a version of the LEC or LS bands, in force from --valid-from (recorded versions never
+    change); when it is already in force, the stored grades of every district are recomputed."""
+    from db.bands import record_bands
+
+    today = get_settings().today()
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            bands = record_bands(
+                conn, method.upper(), (red, orange, yellow), valid_from=valid_from.date(), version=version
+            )
+    except ValueError as exc:  # bad thresholds or a version that exists: nothing written
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(EXIT_REFUSED) from exc
+    edges = " / ".join(f"{t:g}" for t in bands.thresholds)
+    console.print(
+        f"已录入 {bands.method} 分级标准 {bands.version}（重大/较大/一般 ≥ {edges}），{bands.valid_from} 起生效"
+    )
+    if bands.valid_from > today:
+        console.print("生效当天每日的 `python -m loaders regrade --if-stale` 会按新标准重新计算风险等级")
+        return
+    with engine.begin() as conn:
+        districts = conn.execute(text("SELECT district_code FROM boundary_set WHERE is_current ORDER BY 1")).scalars()
+        districts = list(districts)
+    for district in districts:
+        _regrade(district)
 
 
 def _register_record_loader(

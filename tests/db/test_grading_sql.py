@@ -1,16 +1,25 @@
 """The SQL grading (db/grading.py) equals the pure reference (geo/grading.py) on random
-districts, for every rule and any as-of date; stored grades are recorded with their rule."""
+districts, for every rule, any as-of date and any assessment band version in force; stored
+grades are recorded with their rule and band versions."""
 
 import datetime as dt
 
 import hypothesis.strategies as st
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from sqlalchemy import text
 
+from db.bands import bands_in_force, record_bands
 from db.errors import RuleVersionConflictError
-from db.grading import GRADE_COLUMNS, grades_as_of, refresh_grades, stored_grades
+from db.grading import (
+    GRADE_COLUMNS,
+    grades_as_of,
+    refresh_grades,
+    refresh_grades_for,
+    refresh_if_stale,
+    stored_grades,
+)
 from db.queries import grading_inputs
 from db.scope import Scope, apply_scope
 from geo.grading import MAX_RULE, RULES, WEIGHTED_RULE, grade_regions
@@ -71,7 +80,9 @@ def districts(draw):
         if enterprises
         else []
     )
-    return units, cells, enterprises, hazards, draw(day)
+    # Sometimes a second version of the bands, from some day on: the as-of date picks the version.
+    new_bands = draw(st.one_of(st.none(), st.tuples(day, st.sampled_from([(300, 150, 60), (400, 200, 100)]))))
+    return units, cells, enterprises, hazards, draw(day), new_bands
 
 
 def _insert(conn, units, cells, enterprises, hazards):
@@ -135,31 +146,38 @@ def _insert(conn, units, cells, enterprises, hazards):
                 "listed": "市级" if h["major"] and h["listed"] else None,
             },
         )
+    return ids
 
 
 def _reference(conn, rule, as_of):
-    units, enterprises, hazards = grading_inputs(conn, Scope.whole_district(DISTRICT))
+    bands = bands_in_force(conn, as_of)
+    units, enterprises, hazards = grading_inputs(conn, Scope.whole_district(DISTRICT), bands=bands)
     return grade_regions(units, enterprises, hazards, rule, as_of)
 
 
 def _comparable(frame):
-    frame = frame.set_index("code").sort_index()
+    frame = frame.rename(columns={"region_code": "code"}).set_index("code").sort_index()
     columns = [c for c in GRADE_COLUMNS if c not in ("code", "path")]
-    return frame[columns].astype({"grade": "Int64", "tier": "int64"})
+    escalated_by = frame["escalated_by"].astype(object)
+    frame = frame.assign(escalated_by=escalated_by.where(escalated_by.notna(), None))
+    return frame[columns].astype({"grade": "Int64", "tier": "int64", "score": "float64"})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(district=districts(), rule=st.sampled_from([WEIGHTED_RULE, MAX_RULE]))
 def test_sql_grades_equal_the_reference_on_random_districts(db_conn, district, rule):
-    units, cells, enterprises, hazards, as_of_day = district
+    units, cells, enterprises, hazards, as_of_day, new_bands = district
     as_of = DAY0 + dt.timedelta(days=as_of_day)
     savepoint = db_conn.begin_nested()
     try:
+        if new_bands is not None:
+            record_bands(db_conn, "LEC", new_bands[1], valid_from=DAY0 + dt.timedelta(days=new_bands[0]))
         apply_scope(db_conn, Scope.whole_district(DISTRICT))
         _insert(db_conn, units, cells, enterprises, hazards)
         sql = grades_as_of(db_conn, Scope.whole_district(DISTRICT), DISTRICT, rule, as_of)
         reference = _reference(db_conn, rule, as_of)
         pd.testing.assert_frame_equal(_comparable(sql), _comparable(reference), check_dtype=False)
+        assert set(sql["lec_bands_version"]) == {bands_in_force(db_conn, as_of)["LEC"].version}
     finally:
         savepoint.rollback()
 
@@ -171,6 +189,7 @@ def test_stored_grades_name_their_rule_version_and_date_and_respect_the_scope(li
         rows = stored_grades(conn, Scope.of([fx.WEST]), WEIGHTED_RULE.name)
     assert set(rows["region_code"]) == {fx.WEST, fx.WEST_VILLAGE, fx.WEST_CELL}
     assert set(rows["rule_version"]) == {WEIGHTED_RULE.version} and set(rows["as_of"]) == {fx.FIXTURE_TODAY}
+    assert set(rows["lec_bands_version"]) == set(rows["ls_bands_version"]) == {"通用-1"}
     with admin_engine.begin() as conn:
         recorded = conn.execute(text("SELECT name, version, definition FROM grading_rule ORDER BY 1")).all()
     assert {(name, version) for name, version, _ in recorded} >= {(r.name, r.version) for r in RULES.values()}
@@ -183,3 +202,95 @@ def test_a_changed_rule_under_an_old_version_is_refused(db_conn):
     refresh_grades(db_conn, "340303", as_of=dt.date(2026, 11, 23), rules=(WEIGHTED_RULE,))
     with pytest.raises(RuleVersionConflictError, match="new version"):
         refresh_grades(db_conn, "340303", as_of=dt.date(2026, 11, 23), rules=(changed,))
+
+
+def test_stored_grades_go_stale_when_other_bands_come_into_force(live_db, db_conn):
+    from tests.support import fixtures_data as fx
+
+    day = fx.FIXTURE_TODAY
+    refresh_grades(db_conn, fx.DISTRICT, as_of=day)
+    assert not refresh_if_stale(db_conn, fx.DISTRICT, today=day)
+    record_bands(db_conn, "LS", (16, 12, 6), valid_from=day)
+    assert refresh_if_stale(db_conn, fx.DISTRICT, today=day)
+    rows = stored_grades(db_conn, Scope.whole_district(fx.DISTRICT), WEIGHTED_RULE.name)
+    assert set(rows["ls_bands_version"]) == {day.isoformat()} and set(rows["lec_bands_version"]) == {"通用-1"}
+
+
+CHANGES = ("new hazard", "rectified", "closed", "graded", "moved")
+
+
+def _change(conn, kind, enterprise_id, cells, pick, as_of):
+    """One change to one enterprise or its hazards, as a load would make it; returns the paths
+    of the cells it touched (before and after a move)."""
+    before = conn.execute(text("SELECT region_path, cell_code FROM enterprise WHERE id = :id"), {"id": enterprise_id})
+    path, cell = before.one()
+    touched = [path] if cell is not None else []
+    params = {"id": enterprise_id, "day": as_of - dt.timedelta(days=1), "pick": pick}
+    if kind == "new hazard":
+        conn.execute(
+            text(
+                "INSERT INTO hazard (hazard_code, enterprise_id, region_path, found_date, deadline_date, hazard_grade, "
+                "listed_level) VALUES ('PROP-NEW', :id, :path, :day, :day, 1 + :pick % 2, "
+                "CASE WHEN :pick % 3 = 0 THEN '区级' END)"
+            ),
+            params | {"path": path},
+        )
+    elif kind == "rectified":
+        conn.execute(text("UPDATE hazard SET rectified_date = found_date WHERE enterprise_id = :id"), params)
+    elif kind == "closed":
+        conn.execute(text("UPDATE enterprise SET status = '关闭' WHERE id = :id"), params)
+    elif kind == "graded":
+        conn.execute(text("UPDATE enterprise SET grade = 1 + :pick % 4 WHERE id = :id"), params)
+    else:  # moved to another cell, its hazards with it
+        path = cells[pick % len(cells)]
+        for table, key in (("enterprise", "id"), ("hazard", "enterprise_id")):
+            conn.execute(text(f"UPDATE {table} SET region_path = :path WHERE {key} = :id"), params | {"path": path})
+        conn.execute(text("UPDATE enterprise SET cell_code = :cell WHERE id = :id"), params | {"cell": path[-1]})
+        touched.append(path)
+    return touched
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    district=districts(),
+    rule=st.sampled_from([WEIGHTED_RULE, MAX_RULE]),
+    kind=st.sampled_from(CHANGES),
+    pick=st.integers(0, 1000),
+    coarser=st.integers(0, 3),
+)
+def test_regrading_only_the_changed_cells_paths_equals_a_full_refresh(db_conn, district, rule, kind, pick, coarser):
+    units, cells, enterprises, hazards, as_of_day, new_bands = district
+    assume(enterprises)
+    as_of = DAY0 + dt.timedelta(days=as_of_day)
+    savepoint = db_conn.begin_nested()
+    try:
+        if new_bands is not None:
+            record_bands(db_conn, "LEC", new_bands[1], valid_from=DAY0 + dt.timedelta(days=new_bands[0]))
+        apply_scope(db_conn, Scope.whole_district(DISTRICT))
+        ids = _insert(db_conn, units, cells, enterprises, hazards)
+        refresh_grades(db_conn, DISTRICT, as_of=as_of, rules=(rule,))
+        touched = _change(db_conn, kind, ids[pick % len(ids)], cells, pick, as_of)
+        # The cell itself, or a coarser unit on its path standing for all its cells.
+        codes = [path[max(0, len(path) - 1 - coarser)] for path in touched]
+        regraded = refresh_grades_for(db_conn, DISTRICT, codes, as_of=as_of, rules=(rule,))
+        assert regraded[rule.name] <= len(units)
+        stored = stored_grades(db_conn, Scope.whole_district(DISTRICT), rule.name)
+        full = grades_as_of(db_conn, Scope.whole_district(DISTRICT), DISTRICT, rule, as_of)
+        pd.testing.assert_frame_equal(_comparable(stored), _comparable(full), check_dtype=False)
+    finally:
+        savepoint.rollback()
+
+
+def test_regrading_one_cell_touches_its_path_only_unless_the_stored_grades_are_stale(live_db, db_conn):
+    from tests.support import fixtures_data as fx
+
+    day = fx.FIXTURE_TODAY
+    refresh_grades(db_conn, fx.DISTRICT, as_of=day)
+    path = {fx.DISTRICT, fx.WEST, fx.WEST_VILLAGE, fx.WEST_CELL}
+    assert refresh_grades_for(db_conn, fx.DISTRICT, [fx.WEST_CELL], as_of=day) == {"weighted": 4, "max": 4}
+    assert refresh_grades_for(db_conn, fx.DISTRICT, [fx.WEST], as_of=day) == {"weighted": 4, "max": 4}
+    # Stored grades of another day cannot be updated in place: the whole district is regraded.
+    later = day + dt.timedelta(days=1)
+    assert refresh_grades_for(db_conn, fx.DISTRICT, [fx.WEST_CELL], as_of=later) == {"weighted": 7, "max": 7}
+    rows = stored_grades(db_conn, Scope.whole_district(fx.DISTRICT), "weighted")
+    assert set(rows["as_of"]) == {later} and path <= set(rows["region_code"])
