@@ -33,7 +33,8 @@ def app_role_from_url(app_url: str) -> str:
 
 
 def grant_app_role(admin_engine: Engine, app_role: str) -> None:
-    """Read access for the dashboard's role; row-level security still filters every scoped row.
+    """Read access for the dashboard's role, and appending to the audit trail; row-level
+    security still filters every scoped row.
 
     Idempotent. Run after every upgrade (new tables need their grant).
     """
@@ -50,3 +51,5 @@ def grant_app_role(admin_engine: Engine, app_role: str) -> None:
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
         conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+        # The audit trail is append-only for the dashboard: it records logins and exports.
+        conn.execute(text(f"GRANT INSERT ON audit_event TO {role}"))

@@ -44,6 +44,7 @@ __all__ = [
     "Inspection",
     "GridStaff",
     "LoadAudit",
+    "AuditEvent",
     "GradingRule",
     "AssessmentBand",
     "RegionGrade",
@@ -288,6 +289,27 @@ class LoadAudit(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     started_at: Mapped[dt.datetime] = _created()
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """What a person did (login, failed login, export, data change, token), by whom, from where.
+
+    Append-only for the dashboard's role: it may insert and read, never update or delete."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_action_at", "action", "at"),
+    )
 
 
 class GradingRule(Base):
