@@ -1,0 +1,243 @@
+"""风险地图 (the default page): the analyst's four-colour map with drill-down, filters, figures, tables and exports.
+
+state (URL) → cached scoped reads → dashboard.components.view_model → draw.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from config import get_settings
+from dashboard.components import data
+from dashboard.components.charts import place_type_chart, trend_chart
+from dashboard.components.filters import current_state, navigate, sidebar_filters
+from dashboard.components.map_builder import RiskMapLayers, build_risk_map
+from dashboard.components.session import current_scope
+from dashboard.components.tables import table_with_downloads
+from dashboard.components.ui import demo_notice, page_setup
+from dashboard.components.view_model import TIER_NAMES_ZH, build_view, enterprise_table, rate_text
+from geo.palette import GRADE_NAMES_ZH
+
+page_setup("安全风险四色图")
+settings = get_settings()
+scope = current_scope()
+today = settings.today()
+
+st.title(f"{settings.bureau_name} · 安全风险四色图")
+demo_notice()
+
+stamp = data.data_stamp(scope.cache_key)
+units, context = data.grid_and_context(scope.cache_key, stamp)
+if not (units["tier"] == 1).any():
+    st.warning("尚未载入区县边界。请运行 `python -m loaders outline 文件路径 --code-year 年份`。")
+    st.stop()
+if not (units["tier"] > 1).any():
+    st.warning("尚未载入网格边界。请运行 `python -m loaders boundaries 文件路径`。")
+    st.stop()
+
+state = current_state(today)
+enterprises = data.scope_enterprises(scope.cache_key, stamp)
+hazards = data.scope_hazards(scope.cache_key, stamp)
+grades, provenance = data.region_grades(
+    scope.cache_key, stamp, settings.district_code, state.rule, state.effective_as_of(today), today
+)
+view = build_view(
+    state,
+    units=units,
+    grades=grades,
+    enterprises=enterprises,
+    hazards=hazards,
+    district=settings.district_code,
+    today=today,
+)
+sectors = enterprises["sector"].dropna().value_counts().index.tolist()
+chosen = sidebar_filters(state, units=units, sectors=sectors, tier_choices=view.tier_choices, today=today)
+if chosen != state:
+    navigate(chosen)
+
+# ---- breadcrumb: 区 › 街道 › 社区 › 网格
+with st.container(horizontal=True, gap="small"):
+    for code, name, tier in view.breadcrumb:
+        is_here = code == view.region["code"]
+        if st.button(
+            name if is_here else f"{name} ›", key=f"crumb_{code}", disabled=is_here, help=TIER_NAMES_ZH.get(tier)
+        ):
+            navigate(state.with_changes(region=None if tier == 1 else code, tier=None, enterprise=None))
+
+# ---- headline figures for the region
+h = view.headline
+figures = st.columns(8)
+figures[0].metric("企业数", f"{h['enterprises']:,}")
+figures[1].metric("重大/较大风险企业", f"{h['grade_1']} / {h['grade_2']}")
+figures[2].metric("时段内发现隐患", f"{h['found']:,}")
+figures[3].metric("整改率", rate_text(h["rectification_rate"]))
+figures[4].metric("未整改隐患", f"{h['open']:,}")
+figures[5].metric("逾期未整改", f"{h['overdue']:,}")
+figures[6].metric("重大隐患未整改", f"{h['major_open']:,}")
+figures[7].metric("挂牌督办未销号", f"{h['listed_open']:,}")
+start, end = view.period
+st.caption(
+    f"统计时段 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}（按发现日期）；未整改、逾期为截至 {view.as_of:%Y-%m-%d} 的状态。"
+    f" {provenance.note_zh}。地图颜色按分级规则对全部在册企业计算，筛选条件作用于企业点位、统计和列表。"
+)
+if not provenance.stored and view.as_of == today:
+    st.info("今日风险等级尚未入库（每日与每次载入数据后自动计算），本页已按同一规则即时计算。")
+
+map_column, side_column = st.columns([5, 2], gap="medium")
+with map_column:
+    layers = RiskMapLayers(
+        units=view.units,
+        outlines=view.outlines,
+        context=context if int(view.region["tier"]) == 1 else context.iloc[0:0],
+        points=view.points,
+        legend_title=f"{TIER_NAMES_ZH[view.drawn_tier]}风险等级",
+        legend_note=f"{provenance.rule_label} · 截至 {provenance.as_of:%Y-%m-%d}",
+    )
+    risk_map = build_risk_map(
+        layers,
+        palette=settings.palette,
+        basemap=settings.basemap,
+        defaults=settings.map,
+        base_url_path=st.get_option("server.baseUrlPath") or "",
+    )
+    clicked = st_folium(
+        risk_map,
+        key="risk_map",
+        height=settings.map.height_px,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+    )
+    feature = (clicked or {}).get("last_active_drawing") or {}
+    props = feature.get("properties") or {}
+    if props.get("kind") == "region" and props.get("code") in set(units["code"]):
+        code = props["code"]
+        if code != view.region["code"]:
+            navigate(state.with_changes(region=code, tier=None, enterprise=None))
+    elif props.get("kind") == "enterprise":
+        match = enterprises.loc[enterprises["id"] == props.get("id"), "uscc"]
+        if len(match) and match.iloc[0] != state.enterprise:
+            navigate(state.with_changes(enterprise=match.iloc[0]))
+
+with side_column:
+    selected = enterprises[enterprises["uscc"] == state.enterprise] if state.enterprise else enterprises.iloc[0:0]
+    if len(selected):
+        firm = selected.iloc[0]
+        st.subheader(firm["name"], anchor=False)
+        grade = GRADE_NAMES_ZH.get(firm["grade"], "未定级") if not pd.isna(firm["grade"]) else "未定级"
+        cell_names = units.set_index("code")["name"]
+        st.markdown(
+            "\n".join(
+                f"- **{label}**：{html.escape(str(value)) if value is not None and str(value) != 'nan' else '—'}"
+                for label, value in (
+                    ("统一社会信用代码", firm["uscc"]),
+                    ("风险等级", grade),
+                    ("行业领域", firm["sector"]),
+                    ("监管分类", firm["supervision_class"]),
+                    ("特殊标签", "、".join(firm["special_flags"]) or "无"),
+                    ("所在网格", cell_names.get(firm["cell_code"], "未落格")),
+                    ("地址", firm["address"]),
+                    ("状态", firm["status"]),
+                )
+            )
+        )
+        own = hazards[hazards["enterprise_id"] == firm["id"]]
+        open_items = own[own["rectified_date"].isna()].sort_values("deadline_date")
+        st.caption(f"隐患 {len(own)} 条，其中未整改 {len(open_items)} 条")
+        if len(open_items):
+            st.dataframe(
+                open_items[["hazard_code", "hazard_grade", "deadline_date", "place_type"]].rename(
+                    columns={
+                        "hazard_code": "隐患编号",
+                        "hazard_grade": "等级(1重大)",
+                        "deadline_date": "整改期限",
+                        "place_type": "场所",
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        if st.button("关闭企业详情", key="close_firm"):
+            navigate(state.with_changes(enterprise=None))
+    else:
+        st.subheader(f"下级单元排名（{TIER_NAMES_ZH[view.drawn_tier]}）", anchor=False)
+        st.caption("按逾期未整改隐患排序；点击地图上的单元进入下一级，点击企业点位查看企业详情。")
+        ranking = view.children.head(12)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "名称": ranking["name"],
+                    "所属": ranking["parent"],
+                    "等级": ranking["grade"].map(
+                        lambda g: GRADE_NAMES_ZH.get(g, "无数据") if not pd.isna(g) else "无数据"
+                    ),
+                    "逾期": ranking["overdue"],
+                    "未整改": ranking["open"],
+                    "整改率": ranking["rectification_rate"].map(rate_text),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+# ---- charts and tables
+filters_text = "；".join(
+    part
+    for part in (
+        " › ".join(name for _, name, _ in view.breadcrumb),
+        "行业：" + "、".join(state.sectors) if state.sectors else "",
+        "等级：" + "、".join(GRADE_NAMES_ZH[g] for g in state.grades) if state.grades else "",
+        "标签：" + "、".join(state.flags) if state.flags else "",
+        f"时段：{start:%Y-%m-%d}至{end:%Y-%m-%d}",
+    )
+    if part
+)
+data_time = provenance.computed_at or f"{view.as_of:%Y-%m-%d}"
+trend_tab, places_tab, overdue_tab, table_tab = st.tabs(["隐患趋势", "场所类型排名", "逾期清单", "企业列表"])
+with trend_tab:
+    weekly = (end - start).days <= 120
+    st.altair_chart(trend_chart(view.trend, weekly=weekly), width="stretch")
+with places_tab:
+    if len(view.place_types):
+        st.altair_chart(place_type_chart(view.place_types), width="stretch")
+    else:
+        st.info("该时段内没有隐患。")
+with overdue_tab:
+    overdue = view.overdue.rename(
+        columns={
+            "hazard_code": "隐患编号",
+            "name": "企业名称",
+            "uscc": "统一社会信用代码",
+            "hazard_grade": "隐患等级",
+            "place_type": "场所类型",
+            "found_date": "发现日期",
+            "deadline_date": "整改期限",
+            "days_overdue": "逾期天数",
+            "listed_level": "挂牌督办",
+        }
+    )
+    overdue["隐患等级"] = overdue["隐患等级"].map({1: "重大隐患", 2: "一般隐患"})
+    st.caption(f"截至 {view.as_of:%Y-%m-%d} 逾期未整改 {len(overdue)} 条")
+    table_with_downloads(
+        overdue,
+        title="逾期隐患清单",
+        filters=filters_text,
+        data_time=data_time,
+        stem=f"逾期隐患_{view.as_of:%Y%m%d}",
+        key="dl_overdue",
+        height=320,
+    )
+with table_tab:
+    table = enterprise_table(view, units, view.as_of)
+    st.caption(f"共 {len(table)} 家企业")
+    table_with_downloads(
+        table,
+        title="企业列表",
+        filters=filters_text,
+        data_time=data_time,
+        stem=f"企业列表_{view.as_of:%Y%m%d}",
+        key="dl_table",
+    )

@@ -1,0 +1,1 @@
+"""Management commands beside the loaders': ``python -m manage`` (accounts, kiosk links, audit)."""

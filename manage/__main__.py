@@ -1,0 +1,3 @@
+from manage.cli import app
+
+app(prog_name="python -m manage")
