@@ -37,6 +37,7 @@ from loaders.staff import StaffOptions, load_staff
 
 __all__ = [
     "load_demo",
+    "shift_demo_dates",
     "write_demo_grid",
     "write_demo_enterprises",
     "DEMO_CODE_YEAR",
@@ -195,7 +196,7 @@ def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None
     if not (if_empty and _exists(engine, "SELECT EXISTS (SELECT 1 FROM hazard)")):
         _load_records(engine, grid_file, today, say)
         loaded = True
-    elif _shift_demo_dates(engine, today, say):
+    elif shift_demo_dates(engine, today, say):
         loaded = True
     with engine.begin() as conn:
         if loaded:
@@ -227,7 +228,7 @@ _SHIFT_SQL = (
 )
 
 
-def _shift_demo_dates(engine: Engine, today: dt.date, say) -> bool:
+def shift_demo_dates(engine: Engine, today: dt.date, say) -> bool:
     """Move an older demo's dates forward to ``today`` in one audited transaction."""
     with engine.begin() as conn:
         as_of = conn.execute(
