@@ -17,7 +17,7 @@ from dashboard.components.view_model import TIER_NAMES_ZH
 from geo.grading import RULES
 from geo.palette import GRADE_NAMES_ZH
 
-__all__ = ["current_state", "navigate", "sidebar_filters"]
+__all__ = ["current_state", "follow_filters", "navigate", "sidebar_filters"]
 
 _PENDING = "_gr_pending_state"
 _SEEDED = "_gr_widgets_seeded"
@@ -42,6 +42,17 @@ def navigate(state: ViewState) -> None:
     """Go to another view: seeds the widgets before they are drawn again, then reruns."""
     st.session_state[_PENDING] = state
     st.rerun()
+
+
+def follow_filters(state: ViewState, chosen: ViewState) -> ViewState:
+    """The view after the sidebar: a filter change applies in this run (the URL follows, no
+    second run of the page); a change of region re-seeds the region's widgets, so it navigates."""
+    if chosen == state:
+        return state
+    if chosen.region != state.region:
+        navigate(chosen)
+    st.query_params.from_dict(chosen.to_params())
+    return chosen
 
 
 def _township_of(state: ViewState, path_of: dict[str, list[str]]) -> str:

@@ -19,7 +19,15 @@ from dashboard.components.state import ViewState
 from geo.grading import hazard_state
 from geo.indicators import filter_enterprises, place_type_indicators, rank, region_indicators, trend
 
-__all__ = ["RegionView", "build_view", "enterprise_table", "rate_text", "resolve_region", "TIER_NAMES_ZH"]
+__all__ = [
+    "RegionView",
+    "build_view",
+    "enterprise_table",
+    "rate_text",
+    "resolve_region",
+    "tier_choices",
+    "TIER_NAMES_ZH",
+]
 
 TIER_NAMES_ZH = {1: "区县", 2: "乡镇/街道", 3: "社区/村", 4: "网格"}
 GRADE_COLUMNS_SHOWN = (
@@ -62,6 +70,12 @@ def resolve_region(units: gpd.GeoDataFrame, state: ViewState, district: str) -> 
     if district in by_code.index:
         return by_code.loc[district]
     return units.sort_values(["tier", "code"]).iloc[0]
+
+
+def tier_choices(units: gpd.GeoDataFrame, state: ViewState, district: str) -> list[int]:
+    """The tiers the map can draw below the viewed unit (the unit's own tier for a cell)."""
+    tier = int(resolve_region(units, state, district)["tier"])
+    return [t for t in (2, 3, 4) if t > tier and (units["tier"] == t).any()] or [tier]
 
 
 def _hazard_filter(hazards: pd.DataFrame, state: ViewState, as_of: dt.date) -> pd.DataFrame:
@@ -113,7 +127,7 @@ def build_view(
     breadcrumb = [
         (code, str(names.get(code, code)), i + 1) for i, code in enumerate(region["path"]) if code in names.index
     ]
-    choices = [t for t in (2, 3, 4) if t > tier and (units["tier"] == t).any()] or [tier]
+    choices = tier_choices(units, state, district)
     drawn = state.tier if state.tier in choices else choices[0]
     code = region["code"]
     in_region = units["path"].map(lambda path: code in path)

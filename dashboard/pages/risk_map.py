@@ -14,12 +14,12 @@ from streamlit_folium import st_folium
 from config import get_settings
 from dashboard.components import data
 from dashboard.components.charts import place_type_chart, trend_chart
-from dashboard.components.filters import current_state, navigate, sidebar_filters
+from dashboard.components.filters import current_state, follow_filters, navigate, sidebar_filters
 from dashboard.components.map_builder import RiskMapLayers, build_risk_map
 from dashboard.components.session import current_scope
 from dashboard.components.tables import table_with_downloads
 from dashboard.components.ui import demo_notice, page_setup
-from dashboard.components.view_model import TIER_NAMES_ZH, build_view, enterprise_table, rate_text
+from dashboard.components.view_model import TIER_NAMES_ZH, build_view, enterprise_table, rate_text, tier_choices
 from geo.palette import GRADE_NAMES_ZH
 
 page_setup("安全风险四色图")
@@ -42,6 +42,9 @@ if not (units["tier"] > 1).any():
 state = current_state(today)
 enterprises = data.scope_enterprises(scope.cache_key, stamp)
 hazards = data.scope_hazards(scope.cache_key, stamp)
+sectors = enterprises["sector"].dropna().value_counts().index.tolist()
+choices = tier_choices(units, state, settings.district_code)
+state = follow_filters(state, sidebar_filters(state, units=units, sectors=sectors, tier_choices=choices, today=today))
 grades, provenance = data.region_grades(
     scope.cache_key, stamp, settings.district_code, state.rule, state.effective_as_of(today), today
 )
@@ -54,10 +57,6 @@ view = build_view(
     district=settings.district_code,
     today=today,
 )
-sectors = enterprises["sector"].dropna().value_counts().index.tolist()
-chosen = sidebar_filters(state, units=units, sectors=sectors, tier_choices=view.tier_choices, today=today)
-if chosen != state:
-    navigate(chosen)
 
 # ---- breadcrumb: 区 › 街道 › 社区 › 网格
 with st.container(horizontal=True, gap="small"):
