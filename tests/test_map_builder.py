@@ -21,7 +21,9 @@ from dashboard.components.map_builder import (
     build_risk_map,
     encode_points,
     encode_polygons,
+    pack_texts,
     script_json,
+    unpack_texts,
 )
 from dashboard.components.offline import OfflineAssetError, localise_assets
 
@@ -80,18 +82,21 @@ def layers():
 
 
 def _render(layers, basemap=None, base_url_path=""):
-    """The rendered page with JSON \\uXXXX escapes decoded, i.e. the text the browser gets."""
+    """The rendered page with JSON \\uXXXX escapes and packed names decoded, i.e. the text the
+    browser gets."""
     m = build_risk_map(
         layers, palette=Palette(), basemap=basemap or Basemap(), defaults=MapDefaults(), base_url_path=base_url_path
     )
     raw = m.get_root().render()
-    return raw, re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw)
+    decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw)
+    names = re.sub(r'"names":"([A-Za-z0-9+/=]*)"', lambda g: json.dumps(unpack_texts(g.group(1))), decoded)
+    return raw, names
 
 
 def _payload(raw: str, name: str) -> dict:
     """The JSON handed to one of the map's own layers (``var d = {...};`` after ``name``)."""
     start = raw.index("var d = ", raw.index(name) if name else 0) + len("var d = ")
-    return json.loads(raw[start : raw.index(";\n", start)])
+    return json.JSONDecoder().raw_decode(raw, start)[0]
 
 
 def test_only_local_assets_are_referenced(layers):
@@ -213,3 +218,11 @@ def test_points_are_one_canvas_layer_with_toggles_not_one_object_each(layers):
     assert "L.canvas(" in raw and "L.control.layers(" in raw
     for label in ("重大危险源（环）", "粉尘涉爆（环）", "涉氨制冷（环）", "有限空间（环）", "重大隐患未整改"):
         assert label in re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw)
+
+
+def test_names_travel_packed_and_come_back_unchanged():
+    names = ["蚌埠市东泰货运有限公司", "&lt;b&gt;", "", "A\x1fB", "涂山路街道"]
+    assert unpack_texts(pack_texts(names)) == ["蚌埠市东泰货运有限公司", "&lt;b&gt;", "", "A B", "涂山路街道"]
+    assert pack_texts(names).isascii()
+    # four bytes per Chinese character instead of the six of a JSON \uXXXX escape
+    assert len(pack_texts(["东泰货运"])) < len(json.dumps("东泰货运"))
