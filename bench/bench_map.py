@@ -66,7 +66,7 @@ from _common import ROOT, report
 from config import get_settings
 from dashboard.components.map_builder import RiskMapLayers, build_risk_map, geojson_for_display, simplify_for_display
 from dashboard.components.state import ViewState
-from dashboard.components.view_model import TIER_NAMES_ZH, build_view
+from dashboard.components.view_model import build_view, map_layers
 from dashboard.serve import config_flags
 from db import analysis, queries
 from db.engine import create_app_engine
@@ -317,7 +317,7 @@ def product_websocket_bytes(offline: Offline, url: str) -> tuple[float, int, int
 
 
 def product_layers() -> RiskMapLayers:
-    """The layers the page draws at ``/?tier=4`` (same reads and view model as Home.py)."""
+    """The layers the page draws at ``/?tier=4`` (the page's reads, view model and layers)."""
     settings = get_settings()
     today = settings.today()
     scope = Scope.whole_district(settings.district_code)
@@ -342,14 +342,7 @@ def product_layers() -> RiskMapLayers:
         district=settings.district_code,
         today=today,
     )
-    return RiskMapLayers(
-        units=view.units,
-        outlines=view.outlines,
-        context=context if int(view.region["tier"]) == 1 else context.iloc[0:0],
-        points=view.points,
-        legend_title=f"{TIER_NAMES_ZH[view.drawn_tier]}风险等级",
-        legend_note=f"{provenance.rule_label} · 截至 {provenance.as_of:%Y-%m-%d}",
-    )
+    return map_layers(view, context, rule_label=provenance.rule_label, as_of=provenance.as_of)
 
 
 FLOOR_HTML = """<!doctype html>

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dashboard.components.map_builder import RiskMapLayers
 from dashboard.components.state import ViewState
 from geo.grading import hazard_state
 from geo.indicators import filter_enterprises, place_type_indicators, rank, region_indicators, trend
@@ -26,6 +27,7 @@ __all__ = [
     "rate_text",
     "resolve_region",
     "tier_choices",
+    "map_layers",
     "TIER_NAMES_ZH",
 ]
 
@@ -240,3 +242,15 @@ def enterprise_table(view: RegionView, units: gpd.GeoDataFrame, as_of: dt.date) 
 
 def rate_text(rate: float | None) -> str:
     return "—" if rate is None or np.isnan(rate) else f"{rate:.1%}"
+
+
+def map_layers(view: RegionView, context: gpd.GeoDataFrame, *, rule_label: str, as_of: dt.date) -> RiskMapLayers:
+    """What the risk map draws for a view: neighbouring areas only around the whole district."""
+    return RiskMapLayers(
+        units=view.units,
+        outlines=view.outlines,
+        context=context if int(view.region["tier"]) == 1 else context.iloc[0:0],
+        points=view.points,
+        legend_title=f"{TIER_NAMES_ZH[view.drawn_tier]}风险等级",
+        legend_note=f"{rule_label} · 截至 {as_of:%Y-%m-%d}",
+    )

@@ -15,11 +15,18 @@ from config import get_settings
 from dashboard.components import data
 from dashboard.components.charts import place_type_chart, trend_chart
 from dashboard.components.filters import current_state, follow_filters, navigate, sidebar_filters
-from dashboard.components.map_builder import RiskMapLayers, build_risk_map
+from dashboard.components.map_builder import build_risk_map
 from dashboard.components.session import current_scope
 from dashboard.components.tables import table_with_downloads
 from dashboard.components.ui import demo_notice, page_setup
-from dashboard.components.view_model import TIER_NAMES_ZH, build_view, enterprise_table, rate_text, tier_choices
+from dashboard.components.view_model import (
+    TIER_NAMES_ZH,
+    build_view,
+    enterprise_table,
+    map_layers,
+    rate_text,
+    tier_choices,
+)
 from geo.palette import GRADE_NAMES_ZH
 
 page_setup("安全风险四色图")
@@ -88,14 +95,7 @@ if not provenance.stored and view.as_of == today:
 
 map_column, side_column = st.columns([5, 2], gap="medium")
 with map_column:
-    layers = RiskMapLayers(
-        units=view.units,
-        outlines=view.outlines,
-        context=context if int(view.region["tier"]) == 1 else context.iloc[0:0],
-        points=view.points,
-        legend_title=f"{TIER_NAMES_ZH[view.drawn_tier]}风险等级",
-        legend_note=f"{provenance.rule_label} · 截至 {provenance.as_of:%Y-%m-%d}",
-    )
+    layers = map_layers(view, context, rule_label=provenance.rule_label, as_of=provenance.as_of)
     risk_map = build_risk_map(
         layers,
         palette=settings.palette,
