@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from db.scope import Scope, apply_scope
-from loaders.demo import _shift_demo_dates
+from loaders.demo import shift_demo_dates
 
 pytestmark = pytest.mark.db
 
@@ -34,7 +34,7 @@ def test_an_older_demo_moves_its_dates_to_today(live_db, admin_engine):
     before = _latest_dates(admin_engine)
     three_days_later = as_of + dt.timedelta(days=3)
     try:
-        assert _shift_demo_dates(admin_engine, three_days_later, print)
+        assert shift_demo_dates(admin_engine, three_days_later, print)
         after = _latest_dates(admin_engine)
         assert [a - b for a, b in zip(after, before, strict=True)] == [dt.timedelta(days=3)] * 2
         with admin_engine.connect() as conn:
@@ -42,9 +42,9 @@ def test_an_older_demo_moves_its_dates_to_today(live_db, admin_engine):
                 text("SELECT detail FROM load_audit WHERE kind = 'demo_shift' ORDER BY id DESC LIMIT 1")
             ).scalar_one()
         assert (detail["shifted_days"], detail["as_of"]) == (3, three_days_later.isoformat())
-        assert not _shift_demo_dates(admin_engine, three_days_later, print)  # once a day at most
+        assert not shift_demo_dates(admin_engine, three_days_later, print)  # once a day at most
     finally:
-        assert _shift_demo_dates(admin_engine, as_of, print) is False  # never backwards
+        assert shift_demo_dates(admin_engine, as_of, print) is False  # never backwards
         with admin_engine.begin() as conn:
             apply_scope(conn, Scope.whole_district("340303"))
             for sql in (
