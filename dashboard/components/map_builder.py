@@ -224,12 +224,24 @@ def script_json(value: object) -> str:
 
 
 TEXT_SEPARATOR = "\x1f"  # ASCII unit separator between packed texts (removed from the texts)
-# Defines grTexts(packed) → array of strings, once per map page, before the layers' scripts.
-_TEXTS_JS = (
-    "<script>function grTexts(s) { var b = atob(s), u = new Uint8Array(b.length);"
-    " for (var i = 0; i < b.length; i++) { u[i] = b.charCodeAt(i); }"
-    ' return new TextDecoder("utf-8").decode(u).split("\\x1f"); }</script>'
-)
+
+
+class _TextCodec(MacroElement):
+    """Defines ``grTexts(packed)`` → array of strings in the map's own script, before the layers
+    that use it (streamlit-folium moves the page header into the iframe without running its
+    inline scripts, so the function cannot live there)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.grTexts = function (s) {
+            var b = atob(s), u = new Uint8Array(b.length);
+            for (var i = 0; i < b.length; i++) { u[i] = b.charCodeAt(i); }
+            return new TextDecoder("utf-8").decode(u).split("\\x1f");
+        };
+        {% endmacro %}
+        """
+    )
 
 
 def pack_texts(texts: list[str]) -> str:
@@ -635,7 +647,7 @@ def build_risk_map(
     header = m.get_root().header
     header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
     header.add_child(Element(_RISK_CSS.format()))
-    header.add_child(Element(_TEXTS_JS))
+    _TextCodec().add_to(m)
     _add_basemap(m, basemap)
     if basemap.kind != "none":
         _TileErrorNotice(
