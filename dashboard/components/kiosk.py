@@ -47,13 +47,14 @@ def _page(title: str, detail: str) -> None:
 def _refuse(check: KioskCheck) -> None:
     """A plain refusal, recorded once per session (never the token itself)."""
     if not st.session_state.get("_gr_kiosk_refusal_recorded"):
+        address = st.context.ip_address
         try:
             record_event(
                 data.app_engine(),
                 actor="kiosk",
                 action="kiosk_refused",
                 subject=f"kiosk:{check.token_id}" if check.token_id else None,
-                address=st.context.ip_address,
+                address=address if isinstance(address, str) else None,
                 detail={"status": check.status},
             )
             st.session_state["_gr_kiosk_refusal_recorded"] = True
