@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from time import monotonic
 from dataclasses import dataclass
+from time import monotonic
 
 import pandas as pd
 import psycopg

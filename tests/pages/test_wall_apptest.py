@@ -24,7 +24,9 @@ def tokens(live_db):
     engine = create_engine(live_db.admin_url)
     with engine.begin() as conn:
         _, valid = create_kiosk_token(conn, label="测试大屏", scope=Scope.whole_district(DISTRICT), actor="test")
-        revoked_id, revoked = create_kiosk_token(conn, label="已停用", scope=Scope.whole_district(DISTRICT), actor="test")
+        revoked_id, revoked = create_kiosk_token(
+            conn, label="已停用", scope=Scope.whole_district(DISTRICT), actor="test"
+        )
         revoke_kiosk_token(conn, revoked_id, actor="test")
     engine.dispose()
     return {"valid": valid, "revoked": revoked, "revoked_id": revoked_id}
