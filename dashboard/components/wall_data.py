@@ -126,7 +126,8 @@ def _map_html(
     return m.get_root().render(), legend
 
 
-@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False, max_entries=8)
+# Keyed by the data stamp and the day, so an entry is never stale; the hour only bounds memory.
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=8)
 def _wall_data(
     scope_key: str, stamp: str, today: dt.date, wall_key: str
 ) -> tuple[WallSnapshot, list[WallView], dict[str, tuple[str, dict[int, int]]], dict[int, int]]:

@@ -22,6 +22,7 @@ settings = get_settings()
 viewer = current_viewer()
 wall = settings.wall
 ALERTS_PER_PAGE = 2
+CENTRE_WAITING = "wall_centre_waiting"  # the centre had nothing to draw yet
 
 st.set_page_config(page_title=f"大屏 · {settings.bureau_name}", layout="wide", initial_sidebar_state="collapsed")
 st.html(panels.style(settings.palette))
@@ -32,7 +33,6 @@ st.html(panels.clock_script(settings.timezone), unsafe_allow_javascript=True)
 def figures() -> None:
     if not still_valid(viewer):
         st.rerun(scope="app")  # the token was revoked: Home.py refuses it
-    had_data = wall_data.last_good() is not None
     good = wall_data.refresh(viewer.scope, settings)
     interrupted = wall_data.interrupted_since() is not None
     st.html(
@@ -49,8 +49,8 @@ def figures() -> None:
     if good is None:
         st.html(panels.message_page("正在连接数据服务", "连接恢复后自动显示，无需任何操作。"))
         return
-    if not had_data:
-        st.rerun(scope="app")  # the first figures: draw the centre at once, not a rotation later
+    if st.session_state.pop(CENTRE_WAITING, False):
+        st.rerun(scope="app")  # the first figures after an outage at start: draw the centre now
     snapshot = good.snapshot
     st.html(panels.headline(snapshot))
     st.html(panels.grade_panel(snapshot))
@@ -64,6 +64,7 @@ def figures() -> None:
 def rotating() -> None:
     good = wall_data.last_good()
     if good is None:
+        st.session_state[CENTRE_WAITING] = True
         return
     index, turns = wall_data.advance(good.views, wall.rotate_s)
     view = good.views[index]
