@@ -188,10 +188,10 @@ def interrupted_since() -> dt.datetime | None:
     return st.session_state.get(_INTERRUPTED)
 
 
-def advance(views: list[WallView], rotate_s: float, *, now: float | None = None) -> tuple[int, int]:
+def advance(views: list[WallView], rotate_s: float) -> tuple[int, int]:
     """The view to show now (index into ``views``) and how many times the screen has turned:
     the next view once ``rotate_s`` has (nearly) passed, the same one on an earlier rerun."""
-    now = monotonic() if now is None else now
+    now = monotonic()
     index, started = st.session_state.get(_VIEW, -1), st.session_state.get(_VIEW_AT)
     # Fragment timers are not exact: three quarters of the interval counts as a turn.
     if index < 0 or started is None or now - started >= rotate_s * 0.75:

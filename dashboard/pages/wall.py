@@ -80,7 +80,7 @@ def rotating() -> None:
     )
     st.html(panels.alert_strip(good.snapshot, page=turns, per_page=ALERTS_PER_PAGE, days=wall.alert_days))
     if view.key in good.maps:
-        st.iframe(good.maps[view.key], height=646, alt=panels.MAP_TITLE)
+        st.iframe(good.maps[view.key], height=616, alt=panels.MAP_TITLE)  # placed by wall.css
 
 
 figures()
