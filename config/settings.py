@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from geo.palette import GRADES, luminance_conflicts, relative_luminance
 
-__all__ = ["Basemap", "MapDefaults", "Palette", "Settings", "get_settings", "PROJECT_ROOT"]
+__all__ = ["Basemap", "MapDefaults", "Palette", "Settings", "WallSettings", "get_settings", "PROJECT_ROOT"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_ENV_FILE = PROJECT_ROOT / ".data" / "local.env"
@@ -104,6 +112,48 @@ class MapDefaults(BaseModel):
     background: str = "#E8EDF2"  # map background when no basemap is drawn (light: dark boundaries on it)
 
 
+WALL_VIEW_KINDS = ("district", "townships", "trends")
+_REGION_CODE = re.compile(r"^[0-9A-Za-z_-]{1,40}$")  # as db.scope accepts
+
+
+class WallSettings(BaseModel):
+    """The wall screen (大屏, dashboard/pages/wall.py): what it rotates through and how often.
+
+    ``views`` are shown in turn, ``rotate_s`` seconds each: ``district`` (the whole scope's map),
+    ``townships`` (each township/street of the scope in turn), ``trends`` (the townships
+    compared), or a unit code (that unit's map). From the environment, a comma list:
+    ``GRIDRISK_WALL__VIEWS=district,trends``.
+    """
+
+    model_config = _FROZEN
+
+    views: Annotated[tuple[str, ...], NoDecode] = WALL_VIEW_KINDS
+    rotate_s: float = Field(20, ge=2, le=3600)  # seconds each view stays on screen
+    refresh_s: float = Field(60, ge=2, le=3600)  # seconds between checks for new data
+    district_tier: Literal[2, 3, 4] = 2  # the district map's units: 2 townships, 3 villages, 4 cells
+    township_tier: Literal[3, 4] = 4  # a township's map: 3 villages, 4 cells
+    alert_days: int = Field(7, ge=1, le=90)  # a 重大隐患 is "newly overdue" this many days after its deadline
+
+    @field_validator("views", mode="before")
+    @classmethod
+    def _view_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [i.strip() for i in text.split(",") if i.strip()]
+        return value
+
+    @field_validator("views")
+    @classmethod
+    def _known_views(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if v not in WALL_VIEW_KINDS and not _REGION_CODE.match(v)]
+        if bad or not value:
+            raise ValueError(
+                f"wall views {bad or list(value)!r} are not understood: use {', '.join(WALL_VIEW_KINDS)} "
+                "or region codes, e.g. GRIDRISK_WALL__VIEWS=district,townships,trends"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """The application's settings; load with :func:`get_settings`."""
 
@@ -129,15 +179,24 @@ class Settings(BaseSettings):
     district_code: str = "340303"  # the tier-1 unit this install serves
     timezone: str = "Asia/Shanghai"  # dates and "overdue" are evaluated here
     demo: bool = True  # load demo data into an empty managed cluster
+    public_url: str = "http://localhost:8501"  # the dashboard's address as screens reach it (kiosk links)
     basemap: Basemap = Basemap()
     palette: Palette = Palette()
     map: MapDefaults = MapDefaults()
+    wall: WallSettings = WallSettings()
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
         ZoneInfo(value)  # raises ZoneInfoNotFoundError naming the value
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"public_url {value!r} is not an http(s) address, e.g. http://10.0.0.5:8501")
+        return value.rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:

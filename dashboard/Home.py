@@ -5,18 +5,27 @@ registered here with the URL path it answers to, so access control has a single 
 login gate (accounts, their own issue) decides the page list from the user's role.
 
     /           风险地图 (the analyst's map; deep links keep their query parameters)
+    /wall       大屏 (the wall screen; a kiosk link ?kiosk=<token> opens it, and only it)
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.components.session import current_viewer
 from dashboard.components.ui import page_setup
 
 PAGES_DIR = "pages"
 
 page_setup("安全风险四色图")
-pages = [
-    st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
-]
+viewer = current_viewer()
+wall = st.Page(f"{PAGES_DIR}/wall.py", title="大屏", icon=":material/tv:", url_path="wall")
+if viewer.role == "kiosk":
+    # A kiosk link opens the wall screen and nothing else.
+    pages = [wall]
+else:
+    pages = [
+        st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
+        wall,
+    ]
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()

@@ -9,6 +9,7 @@ __all__ = [
     "RuleVersionConflictError",
     "NoBandsInForceError",
     "BandsVersionConflictError",
+    "KioskTokenError",
 ]
 
 
@@ -34,3 +35,7 @@ class NoBandsInForceError(ValueError):
 
 class BandsVersionConflictError(ValueError):
     """A new version of assessment bands reuses an existing version name or start date."""
+
+
+class KioskTokenError(ValueError):
+    """A kiosk token cannot be created or revoked as asked (unknown scope code, unknown id)."""

@@ -53,3 +53,8 @@ def grant_app_role(admin_engine: Engine, app_role: str) -> None:
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
         # The audit trail is append-only for the dashboard: it records logins and exports.
         conn.execute(text(f"GRANT INSERT ON audit_event TO {role}"))
+        # Kiosk token hashes are not the dashboard's to read: it checks a token through the
+        # SECURITY DEFINER function only (migration 0011k).
+        if conn.execute(text("SELECT to_regclass('public.kiosk_token')")).scalar() is not None:
+            conn.execute(text(f"REVOKE ALL ON kiosk_token FROM {role}"))
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION gridrisk_kiosk_check(text) TO {role}"))

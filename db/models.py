@@ -45,6 +45,7 @@ __all__ = [
     "GridStaff",
     "LoadAudit",
     "AuditEvent",
+    "KioskToken",
     "GradingRule",
     "AssessmentBand",
     "RegionGrade",
@@ -310,6 +311,30 @@ class AuditEvent(Base):
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_action_at", "action", "at"),
     )
+
+
+class KioskToken(Base):
+    """A read-only link for a wall screen (大屏): only the token's SHA-256 is stored.
+
+    The dashboard's role cannot read this table; it checks a token with the SECURITY DEFINER
+    function ``gridrisk_kiosk_check`` (migration 0011k), which also notes the last use."""
+
+    __tablename__ = "kiosk_token"
+    __table_args__ = (
+        CheckConstraint("token_sha256 ~ '^[0-9a-f]{64}$'", name="ck_kiosk_token_sha256"),
+        CheckConstraint("cardinality(scope_codes) >= 1", name="ck_kiosk_token_scope"),
+        UniqueConstraint("token_sha256", name="uq_kiosk_token_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)  # where the screen hangs, e.g. 指挥中心
+    token_sha256: Mapped[str] = mapped_column(String(64))  # hex digest of the random token
+    scope_codes: Mapped[list[str]] = mapped_column(TextArray)  # region codes the screen shows
+    created_at: Mapped[dt.datetime] = _created()
+    created_by: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(Text)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class GradingRule(Base):

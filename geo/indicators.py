@@ -21,7 +21,16 @@ import pandas as pd
 
 from geo.grading import hazard_state
 
-__all__ = ["filter_enterprises", "region_indicators", "place_type_indicators", "trend", "rank"]
+__all__ = [
+    "filter_enterprises",
+    "region_indicators",
+    "place_type_indicators",
+    "sector_indicators",
+    "newly_overdue",
+    "trend",
+    "rank",
+    "short_unit_name",
+]
 
 INDICATOR_COLUMNS = (
     "enterprises",
@@ -95,19 +104,48 @@ def region_indicators(
     return out[["code", "tier", *INDICATOR_COLUMNS]].reset_index(drop=True)
 
 
-def place_type_indicators(hazards: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Per 场所类型 (``place_type``; empty as 未填写): hazards found in the period and hazards
-    overdue at its end. Columns: place_type, found, overdue."""
+def _found_and_overdue(keys: pd.Series, hazards: pd.DataFrame, start: dt.date, end: dt.date, name: str) -> pd.DataFrame:
+    """Hazards found in the period and overdue at its end, per key (one key per hazard; empty
+    keys as 未填写). Columns: ``name``, found, overdue."""
     found_at = pd.to_datetime(hazards["found_date"])
     in_period = (found_at >= pd.Timestamp(start)) & (found_at <= pd.Timestamp(end))
     frame = pd.DataFrame(
         {
-            "place_type": hazards["place_type"].fillna("未填写").replace("", "未填写").to_numpy(),
+            name: keys.fillna("未填写").replace("", "未填写").to_numpy(),
             "found": in_period.astype(int).to_numpy(),
             "overdue": hazard_state(hazards, end)["overdue"].astype(int).to_numpy(),
         }
     )
-    return frame.groupby("place_type", as_index=False)[["found", "overdue"]].sum()
+    return frame.groupby(name, as_index=False)[["found", "overdue"]].sum()
+
+
+def place_type_indicators(hazards: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per 场所类型 (``place_type``; empty as 未填写): hazards found in the period and hazards
+    overdue at its end. Columns: place_type, found, overdue."""
+    return _found_and_overdue(hazards["place_type"], hazards, start, end, "place_type")
+
+
+def sector_indicators(hazards: pd.DataFrame, enterprises: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per 行业领域 of the hazard's enterprise (``enterprises``: id, sector; unknown as 未填写):
+    hazards found in the period and overdue at its end. Columns: sector, found, overdue."""
+    sector_of = enterprises.set_index("id")["sector"]
+    return _found_and_overdue(hazards["enterprise_id"].map(sector_of), hazards, start, end, "sector")
+
+
+def newly_overdue(hazards: pd.DataFrame, as_of: dt.date, *, days: int, grade: int | None = 1) -> pd.DataFrame:
+    """Hazards (of ``grade``, 1 = 重大隐患; None for all) that are overdue on ``as_of`` and whose
+    deadline passed at most ``days`` days before it: the ones that have just become overdue.
+    Rows of ``hazards`` with ``days_overdue``, most recently overdue first."""
+    state = hazard_state(hazards, as_of)
+    deadline = pd.to_datetime(hazards["deadline_date"])
+    recent = deadline >= pd.Timestamp(as_of) - pd.Timedelta(days=days)
+    keep = state["overdue"] & recent
+    if grade is not None:
+        keep &= hazards["hazard_grade"] == grade
+    out = hazards[keep.to_numpy()]
+    out = out.assign(days_overdue=(pd.Timestamp(as_of) - pd.to_datetime(out["deadline_date"])).dt.days)
+    sort_by = [c for c in ("days_overdue", "hazard_code") if c in out.columns]
+    return out.sort_values(sort_by, ascending=[True] * len(sort_by)).reset_index(drop=True)
 
 
 def trend(hazards: pd.DataFrame, start: dt.date, end: dt.date, *, freq: str = "month") -> pd.DataFrame:
@@ -138,3 +176,30 @@ def rank(frame: pd.DataFrame, by: str, *, n: int = 10, label: str = "code") -> p
     with a 1-based rank column."""
     ranked = frame.sort_values([by, label], ascending=[False, True]).head(n).reset_index(drop=True)
     return ranked.assign(rank=range(1, len(ranked) + 1))
+
+
+# Suffixes of 统计用区划 names that say what kind of unit it is, not which: shortened on screens
+# read from across a room (喻义巷社区居民委员会 → 喻义巷社区, 某村村民委员会 → 某村).
+_NAME_SUFFIXES = (
+    ("社区居民委员会", "社区"),
+    ("居民委员会", "社区"),
+    ("社区居委会", "社区"),
+    ("居委会", "社区"),
+    ("村民委员会", ""),
+    ("社区行政事务管理中心", "社区"),
+    ("行政事务管理中心", ""),
+)
+
+
+def short_unit_name(name: str) -> str:
+    """A unit's name without its administrative suffix (never shortened to nothing).
+
+    Examples
+    --------
+    >>> short_unit_name("喻义巷社区居民委员会"), short_unit_name("岗北村村民委员会")
+    ('喻义巷社区', '岗北村')
+    """
+    for suffix, replacement in _NAME_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + replacement
+    return name

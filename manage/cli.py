@@ -57,3 +57,13 @@ def audit(
     for row in rows.itertuples():
         table.add_row(f"{row.at:%Y-%m-%d %H:%M:%S}", row.actor, row.action, row.target or "", row.address or "")
     console.print(table)
+
+
+def _register_sub_apps() -> None:
+    # Imported here: the sub-apps import engine(), operator() and console from this module.
+    from manage import kiosk
+
+    app.add_typer(kiosk.app, name="kiosk")
+
+
+_register_sub_apps()

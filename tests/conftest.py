@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -136,17 +137,17 @@ def wait_for_health(base_url: str, process: subprocess.Popen, timeout_s: float =
     raise TimeoutError(f"app server at {base_url} not healthy after {timeout_s} s")
 
 
-@pytest.fixture(scope="session")
-def app_server(live_db: ScratchDatabase) -> Iterator[str]:
-    """The dashboard served by the real launcher against the live test database."""
+@contextmanager
+def serve_dashboard(db: ScratchDatabase, *, env: dict[str, str] | None = None, log_name: str = "app_server.log"):
+    """The dashboard served by the real launcher against ``db``, with extra environment."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": live_db.app_url, "DATABASE_ADMIN_URL": live_db.admin_url}
+    full_env = {**os.environ, "DATABASE_URL": db.app_url, "DATABASE_ADMIN_URL": db.admin_url, **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "app_server.log").open("w")
+    log = (ARTIFACTS / log_name).open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "dashboard.serve", f"--server.port={port}", "--server.address=127.0.0.1"],
         cwd=ROOT,
-        env=env,
+        env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -161,6 +162,13 @@ def app_server(live_db: ScratchDatabase) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(live_db: ScratchDatabase) -> Iterator[str]:
+    """The dashboard served by the real launcher against the live test database."""
+    with serve_dashboard(live_db) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,16 @@ import datetime as dt
 
 import pandas as pd
 
-from geo.indicators import filter_enterprises, place_type_indicators, rank, region_indicators, trend
+from geo.indicators import (
+    filter_enterprises,
+    newly_overdue,
+    place_type_indicators,
+    rank,
+    region_indicators,
+    sector_indicators,
+    short_unit_name,
+    trend,
+)
 
 UNITS = pd.DataFrame(
     {
@@ -82,3 +91,34 @@ def test_place_types_ranked_by_overdue():
         ["未填写", 0, 1],
         ["车间", 2, 0],
     ]
+
+
+def test_sectors_of_the_hazards_enterprises():
+    out = sector_indicators(HAZARDS, ENTERPRISES, d(2026, 10, 1), d(2026, 11, 25)).set_index("sector")
+    # 危险化学品: enterprise 1's two October hazards, the 10-20 one overdue since 11-20;
+    # 商贸: enterprises 2 (September hazard, overdue, found before the period) and 3 (two found).
+    assert out.loc["危险化学品", ["found", "overdue"]].tolist() == [2, 1]
+    assert out.loc["商贸", ["found", "overdue"]].tolist() == [2, 1]
+
+
+def test_newly_overdue_is_overdue_since_at_most_n_days():
+    # On 11-25 the 10-20 重大 hazard (deadline 11-20) has been overdue 5 days.
+    assert newly_overdue(HAZARDS, d(2026, 11, 25), days=7)["days_overdue"].tolist() == [5]
+    assert newly_overdue(HAZARDS, d(2026, 11, 25), days=4).empty
+    assert newly_overdue(HAZARDS, d(2026, 11, 20), days=7).empty  # due today: not overdue yet
+    # Any grade: the September hazard (deadline 09-30) is too old for a 7-day window.
+    assert sorted(newly_overdue(HAZARDS, d(2026, 11, 25), days=7, grade=None)["days_overdue"]) == [5]
+
+
+def test_short_unit_names_drop_the_administrative_suffix():
+    assert [
+        short_unit_name(n)
+        for n in (
+            "喻义巷社区居民委员会",
+            "岗北村村民委员会",
+            "湖滨社区行政事务管理中心",
+            "龙滨社区居委会",
+            "燕山乡",
+            "居民委员会",
+        )
+    ] == ["喻义巷社区", "岗北村", "湖滨社区", "龙滨社区", "燕山乡", "居民委员会"]

@@ -226,3 +226,36 @@ def test_names_travel_packed_and_come_back_unchanged():
     assert pack_texts(names).isascii()
     # four bytes per Chinese character instead of the six of a JSON \uXXXX escape
     assert len(pack_texts(["东泰货运"])) < len(json.dumps("东泰货运"))
+
+
+def test_a_wall_theme_dresses_the_map_without_changing_its_colours(layers):
+    from dashboard.components.map_builder import MapTheme
+
+    theme = MapTheme(
+        fill_opacity=0.9,
+        context_fill="#10223f",
+        outline_colour="#7dd3fc",
+        region_outline="#7dd3fc",
+        interactive=False,
+        legend=False,
+        declutter_labels=True,
+        css=".gr-label { color: #fff; }",
+    )
+    m = build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults(), theme=theme)
+    raw = m.get_root().render()
+    fills = _payload(raw, "")
+    assert {s["fillColor"] for s in fills["styles"].values()} >= {"#C8102E", "#FFE100"}
+    assert fills["styles"]["1"]["fillOpacity"] == 0.9 and fills["interactive"] is False
+    for option in (
+        '"dragging": false',
+        '"scrollWheelZoom": false',
+        '"zoomControl": false',
+        '"attributionControl": false',
+    ):
+        assert option in raw, option
+    assert "risk-legend" not in raw and "L.control.scale" not in raw
+    assert "#10223f" in raw and ".gr-label { color: #fff; }" in raw
+    assert '"color": "#7dd3fc"' in raw.replace('"color":"#7dd3fc"', '"color": "#7dd3fc"')
+    assert raw.count('visibility = "hidden"') >= 1 and '"declutter"' not in raw
+    light = build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults()).get_root().render()
+    assert '"dragging": false' not in light and "risk-legend" in light and "L.control.scale" in light

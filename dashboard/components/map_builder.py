@@ -24,6 +24,8 @@ from dashboard.components.offline import localise_assets
 from geo.palette import GRADE_NAMES_ZH, GRADES
 
 __all__ = [
+    "MapTheme",
+    "LIGHT_THEME",
     "RiskMapLayers",
     "build_risk_map",
     "encode_polygons",
@@ -157,7 +159,22 @@ class _Labels(MacroElement):
             });
             // Names of fine tiers only from a zoom where they do not pile up.
             function toggle() {
-                if (map.getZoom() >= {{ this.min_zoom }}) { group.addTo(map); } else { group.remove(); }
+                if (map.getZoom() >= {{ this.min_zoom }}) { group.addTo(map); declutter(); } else { group.remove(); }
+            }
+            // Optionally hide a name that would overlap one placed before it (larger units first).
+            function declutter() {
+                if (!{{ this.declutter|tojson }}) { return; }
+                var placed = [];
+                group.eachLayer(function (marker) {
+                    var el = marker.getElement() && marker.getElement().firstChild;
+                    if (!el) { return; }
+                    el.style.visibility = "";
+                    var r = el.getBoundingClientRect();
+                    var hit = placed.some(function (p) {
+                        return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
+                    });
+                    if (hit) { el.style.visibility = "hidden"; } else { placed.push(r); }
+                });
             }
             map.on("zoomend", toggle);
             toggle();
@@ -166,7 +183,9 @@ class _Labels(MacroElement):
         """
     )
 
-    def __init__(self, labels: list[tuple[float, float, str]], css_class: str, min_zoom: int = 0):
+    def __init__(
+        self, labels: list[tuple[float, float, str]], css_class: str, min_zoom: int = 0, *, declutter: bool = False
+    ):
         super().__init__()
         self._name = "Labels"
         self.payload = script_json(
@@ -174,12 +193,22 @@ class _Labels(MacroElement):
         )
         self.css_class = css_class
         self.min_zoom = int(min_zoom)
+        self.declutter = declutter
 
 
 def _add_labels(
-    m: folium.Map, frame: gpd.GeoDataFrame, *, to_gcj02: bool, css_class: str = "gr-label", min_zoom: int = 0
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    *,
+    to_gcj02: bool,
+    css_class: str = "gr-label",
+    min_zoom: int = 0,
+    declutter: bool = False,
 ) -> None:
-    """Unit names (already HTML-escaped) at a point inside each polygon."""
+    """Unit names (already HTML-escaped) at a point inside each polygon; with ``declutter`` a
+    name that would overlap a larger unit's is hidden."""
+    if declutter:  # larger units are placed first and keep their names
+        frame = frame.iloc[np.argsort(-shapely.area(frame.geometry.values), kind="stable")]
     points = shapely.point_on_surface(frame.geometry.values)
     lon, lat = shapely.get_x(points), shapely.get_y(points)
     if to_gcj02:
@@ -190,7 +219,7 @@ def _add_labels(
         (round(float(y), DISPLAY_DECIMALS), round(float(x), DISPLAY_DECIMALS), name)
         for name, x, y in zip(frame["name"], lon, lat, strict=True)
     ]
-    _Labels(labels, css_class, min_zoom).add_to(m)
+    _Labels(labels, css_class, min_zoom, declutter=declutter).add_to(m)
 
 
 # ----------------------------------------------------------------------------- the risk map
@@ -552,6 +581,37 @@ _RISK_CSS = """
 
 
 @dataclass(frozen=True)
+class MapTheme:
+    """How the risk map looks around its fills: the analyst's light, interactive map (the
+    default) or a wall screen's dark, untouched one. The grade colours are the palette's."""
+
+    fill_opacity: float = 0.72
+    no_data_opacity: float = 0.55
+    context_fill: str = "#CBD5E1"  # neighbouring districts, drawn dimly
+    context_stroke: str = "#94A3B8"
+    context_opacity: float = 0.5
+    outline_colour: str = "#111827"  # the district's boundary
+    region_outline: str | None = None  # the viewed region's boundary at any tier (None: its tier's stroke)
+    interactive: bool = True  # tooltips, hover, zoom, pan, scale bar; off on a screen nobody touches
+    legend: bool = True  # the legend box on the map (a wall shows it beside the map instead)
+    declutter_labels: bool = False  # hide names that would overlap (large type on a small map)
+    css: str = ""  # added after the map's own styles (legend, labels, background)
+
+
+LIGHT_THEME = MapTheme()
+# A map nobody touches: no controls, no attribution box, no keyboard or mouse handlers.
+_STATIC_MAP_OPTIONS = {
+    "dragging": False,
+    "scroll_wheel_zoom": False,
+    "double_click_zoom": False,
+    "box_zoom": False,
+    "keyboard": False,
+    "touch_zoom": False,
+    "attribution_control": False,
+}
+
+
+@dataclass(frozen=True)
 class RiskMapLayers:
     """What one view of the risk map draws.
 
@@ -624,13 +684,15 @@ def build_risk_map(
     defaults: MapDefaults,
     base_url_path: str = "",
     compact_controls: bool = False,
+    theme: MapTheme = LIGHT_THEME,
 ) -> folium.Map:
     """The 红橙黄蓝 map of one view: the drawn tier's units filled by grade (grey: no data),
     boundaries above them, names from a sensible zoom, enterprise points by grade with their
     supervision class as outline, toggleable flag and 重大隐患 rings, a legend with counts.
 
     Geometry is simplified per tier, quantised to 1e-5° (≈ 1 m) and sent as integer deltas;
-    every string from data is HTML-escaped; all assets are local.
+    every string from data is HTML-escaped; all assets are local. ``theme`` dresses the map
+    for a wall screen (dark, no controls) without changing what it shows.
     """
     if layers.units.empty:
         raise ValueError("nothing to draw: the view has no units (load boundaries with 'python -m loaders boundaries')")
@@ -640,13 +702,16 @@ def build_risk_map(
         zoom_start=12,
         min_zoom=defaults.min_zoom,
         max_zoom=defaults.max_zoom,
-        control_scale=True,
+        control_scale=theme.interactive,
         zoom_snap=0.25,  # fit the view's bounds closely, not to the next whole zoom level
         zoom_delta=0.5,
+        **({} if theme.interactive else {"zoom_control": False, **_STATIC_MAP_OPTIONS}),
     )
     header = m.get_root().header
     header.add_child(Element(_MAP_CSS.format(background=defaults.background, legend=LEGEND_CLASS)))
     header.add_child(Element(_RISK_CSS.format()))
+    if theme.css:
+        header.add_child(Element(f"<style>{theme.css}</style>"))
     _TextCodec().add_to(m)
     _add_basemap(m, basemap)
     if basemap.kind != "none":
@@ -662,23 +727,33 @@ def build_risk_map(
         folium.GeoJson(
             geojson_for_display(context, ["code"], to_gcj02=to_gcj02),
             name="周边区县",
-            style_function=lambda _: {"fillColor": "#CBD5E1", "fillOpacity": 0.5, "color": "#94A3B8", "weight": 1},
+            style_function=lambda _: {
+                "fillColor": theme.context_fill,
+                "fillOpacity": theme.context_opacity,
+                "color": theme.context_stroke,
+                "weight": 1,
+            },
             interactive=False,
             control=False,
         ).add_to(m)
-        _add_labels(m, context, to_gcj02=to_gcj02, css_class="gr-label-dim")
+        _add_labels(m, context, to_gcj02=to_gcj02, css_class="gr-label-dim", declutter=theme.declutter_labels)
 
     units = simplify_for_display(layers.units.reset_index(drop=True))
     units["name_html"] = units["name"].astype("string").fillna("").map(html.escape)
     tier = int(units["tier"].iloc[0])
     stroke, weight = FILL_STROKE.get(tier, FILL_STROKE[4])
     styles = {
-        str(g): {"fillColor": palette.colour_for(g), "fillOpacity": 0.72, "color": stroke, "weight": weight}
+        str(g): {
+            "fillColor": palette.colour_for(g),
+            "fillOpacity": theme.fill_opacity,
+            "color": stroke,
+            "weight": weight,
+        }
         for g in GRADES
     }
     styles["n"] = {
         "fillColor": palette.no_data,
-        "fillOpacity": 0.55,
+        "fillOpacity": theme.no_data_opacity,
         "color": stroke,
         "weight": weight,
         "dashArray": "4 3",
@@ -698,7 +773,7 @@ def build_risk_map(
             "stats": _unit_stats(units, escalations),
             "escalations": [html.escape(e) for e in escalations],
             "gradeNames": ["无数据（无在册企业）", *(GRADE_NAMES_ZH[g] for g in GRADES)],
-            "interactive": True,
+            "interactive": theme.interactive,
             "hoverWeight": weight + 2,
         },
         "region_fills",
@@ -709,7 +784,13 @@ def build_risk_map(
     )
     for outline_tier in sorted(outlines["tier"].unique(), reverse=True) if not outlines.empty else []:
         at_tier = outlines[outlines["tier"] == outline_tier]
-        colour, line = FILL_STROKE.get(int(outline_tier), ("#111827", 3.0)) if outline_tier > 1 else ("#111827", 3.0)
+        colour, line = (
+            FILL_STROKE.get(int(outline_tier), (theme.outline_colour, 3.0))
+            if outline_tier > 1
+            else (theme.outline_colour, 3.0)
+        )
+        if theme.region_outline and outline_tier == outlines["tier"].min():
+            colour, line = theme.region_outline, 3.0
         _RegionFills(
             {
                 "base": base,
@@ -726,7 +807,12 @@ def build_risk_map(
 
     labelled = units.assign(name=units["name_html"])
     _add_labels(
-        m, labelled, to_gcj02=to_gcj02, css_class=f"gr-label gr-label-t{tier}", min_zoom=LABEL_ZOOM.get(tier, 15)
+        m,
+        labelled,
+        to_gcj02=to_gcj02,
+        css_class=f"gr-label gr-label-t{tier}",
+        min_zoom=LABEL_ZOOM.get(tier, 15),
+        declutter=theme.declutter_labels,
     )
 
     if not layers.points.empty:
@@ -751,6 +837,7 @@ def build_risk_map(
                 "collapsed": compact_controls,
             }
         ).add_to(m)
-    _RiskLegend(_legend_html(layers, palette)).add_to(m)
+    if theme.legend:
+        _RiskLegend(_legend_html(layers, palette)).add_to(m)
     m.fit_bounds(geojson_bounds(layers.units, to_gcj02=to_gcj02), padding=(8, 8))
     return localise_assets(m, base_url_path=base_url_path)

@@ -41,6 +41,12 @@ class Viewer:
 
 
 def current_viewer() -> Viewer:
+    # A wall screen's link (?kiosk=<token>) comes first: it needs no login (dashboard/components/kiosk.py).
+    from dashboard.components.kiosk import kiosk_viewer
+
+    kiosk = kiosk_viewer()
+    if kiosk is not None:
+        return kiosk
     return Viewer(name="anonymous", role="analyst", scope=Scope.whole_district(get_settings().district_code))
 
 
