@@ -124,17 +124,15 @@ def hazard_loop(hazards: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     out["stage"] = stage
     out["stage_zh"] = pd.Series(stage, index=out.index).map(HAZARD_STAGES_ZH)
     out["overdue_days"] = pd.array(late.clip(lower=0).where(deadline.notna()), dtype="Int64")
-    order = pd.DataFrame(
+    rank = pd.Series(stage, index=out.index).map(_STAGE_ORDER)
+    key = pd.DataFrame(
         {
-            "rank": pd.Series(stage, index=out.index).map(_STAGE_ORDER),
-            "overdue": -out["overdue_days"].fillna(0).astype(int),
-            "deadline": deadline.fillna(pd.Timestamp.max),
+            "rank": rank,
+            "overdue": -out["overdue_days"].fillna(0).astype(int).where(rank == 0, 0),
+            "deadline": deadline.where(rank == 1),  # NaT (no deadline) sorts last
             "found": -pd.to_datetime(out["found_date"]).astype("int64"),
         },
         index=out.index,
     )
-    key = order.assign(
-        overdue=order["overdue"].where(order["rank"] == 0, 0),
-        deadline=order["deadline"].where(order["rank"] == 1, pd.Timestamp.max),
-    )
-    return out.loc[key.sort_values(["rank", "overdue", "deadline", "found"]).index].reset_index(drop=True)
+    ordered = key.sort_values(["rank", "overdue", "deadline", "found"], na_position="last").index
+    return out.loc[ordered].reset_index(drop=True)

@@ -56,6 +56,7 @@ def enterprise_rows(
         ["open", "overdue"]
     ]
     frame = enterprises.join(counts.sum(), on="id")
+    paths = frame["region_path"].map(lambda path: list(path) if path is not None else [])
     return pd.DataFrame(
         {
             "企业名称": frame["name"],
@@ -64,6 +65,8 @@ def enterprise_rows(
             "风险等级": frame["grade"].map(grade_text).astype(GRADE_ORDER),
             "监管分类": frame["supervision_class"],
             "特殊标签": frame["special_flags"].map(lambda flags: "、".join(flags)),
+            "乡镇/街道": _names(paths.map(lambda p: p[1] if len(p) > 2 else None), unit_names, ""),
+            "社区/村": _names(paths.map(lambda p: p[2] if len(p) > 3 else None), unit_names, ""),
             "所在网格": _names(frame["cell_code"], unit_names, "未落格"),
             "地址": frame["address"],
             "从业人数": pd.array(frame["employees"], dtype="Int64"),
@@ -81,6 +84,7 @@ ENTERPRISE_DEFAULT_COLUMNS = (
     "风险等级",
     "监管分类",
     "特殊标签",
+    "社区/村",
     "所在网格",
     "未整改隐患",
     "逾期隐患",

@@ -27,6 +27,7 @@ from dashboard.components.table_rows import USCC_COLUMN
 __all__ = ["ExportContext", "PAGE_SIZE", "enterprise_url", "export_file", "paged_table", "sort_rows"]
 
 PAGE_SIZE = 100
+FEW_ROWS = 10  # up to this many rows a table is drawn as it comes, without sort and column controls
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -130,6 +131,8 @@ def _column_config(frame: pd.DataFrame) -> dict[str, object]:
 def _controls(frame: pd.DataFrame, key: str, sort_by: str | None, descending: bool, columns: Sequence[str]):
     names = list(frame.columns)
     default_sort = sort_by if sort_by in names else None
+    if len(frame) <= FEW_ROWS:
+        return default_sort, descending, [c for c in columns if c in names] or names
     left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
     sort_choices = [None, *names]
     chosen_sort = left.selectbox(
