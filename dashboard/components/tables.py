@@ -93,6 +93,7 @@ def _audit_recorder(file_name_stem: str) -> Callable[[dict], None]:
 
     actor = current_viewer().name
     address = st.context.ip_address
+    address = address if isinstance(address, str) else None  # None behind some proxies and under AppTest
     engine = app_engine()
 
     def record(detail: dict) -> None:
