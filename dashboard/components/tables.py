@@ -130,23 +130,28 @@ def _column_config(frame: pd.DataFrame) -> dict[str, object]:
 
 
 def _controls(frame: pd.DataFrame, key: str, sort_by: str | None, descending: bool, columns: Sequence[str]):
+    """The sort and column choices, each behind a small button (the table stays in view on a phone)."""
     names = list(frame.columns)
     default_sort = sort_by if sort_by in names else None
     if len(frame) <= FEW_ROWS:
         return default_sort, descending, [c for c in columns if c in names] or names
-    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
-    sort_choices = [None, *names]
-    chosen_sort = left.selectbox(
-        "排序",
-        sort_choices,
-        index=sort_choices.index(default_sort),
-        format_func=lambda c: "默认顺序" if c is None else c,
-        key=f"{key}_sort",
-        on_change=_reset,
-        args=(f"{key}_page",),
-    )
-    chosen_desc = middle.toggle("降序", value=descending, key=f"{key}_desc", on_change=_reset, args=(f"{key}_page",))
-    with right.popover("显示列", width="stretch"):
+    sort_key, desc_key, page_key = f"{key}_sort", f"{key}_desc", f"{key}_page"
+    current = st.session_state.get(sort_key, default_sort)
+    current_desc = st.session_state.get(desc_key, descending)
+    label = f"排序：{current}{'（降序）' if current_desc else ''}" if current else "排序：默认顺序"
+    with st.popover(label, icon=":material/sort:"):
+        sort_choices = [None, *names]
+        chosen_sort = st.selectbox(
+            "排序",
+            sort_choices,
+            index=sort_choices.index(default_sort),
+            format_func=lambda c: "默认顺序" if c is None else c,
+            key=sort_key,
+            on_change=_reset,
+            args=(page_key,),
+        )
+        chosen_desc = st.toggle("降序", value=descending, key=desc_key, on_change=_reset, args=(page_key,))
+    with st.popover("显示列", icon=":material/view_column:"):
         shown = st.multiselect("显示列", names, default=[c for c in columns if c in names], key=f"{key}_cols")
     return chosen_sort, chosen_desc, [c for c in names if c in shown] or names
 
@@ -157,21 +162,16 @@ def _pager(total_rows: int, key: str, page_size: int) -> int:
     st.session_state[page_key] = min(max(1, int(st.session_state.get(page_key, 1))), pages)
     if pages == 1:
         return 1
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.button(
-            "‹ 上一页", key=f"{key}_prev", on_click=_step, args=(page_key, -1), disabled=st.session_state[page_key] <= 1
-        )
-        page = st.number_input(
-            "页码", min_value=1, max_value=pages, step=1, key=page_key, label_visibility="collapsed", width=110
-        )
-        st.markdown(f"/ {pages:,} 页")
-        st.button(
-            "下一页 ›",
-            key=f"{key}_next",
-            on_click=_step,
-            args=(page_key, 1),
-            disabled=st.session_state[page_key] >= pages,
-        )
+    st.button(
+        "‹ 上一页", key=f"{key}_prev", on_click=_step, args=(page_key, -1), disabled=st.session_state[page_key] <= 1
+    )
+    page = st.number_input(
+        "页码", min_value=1, max_value=pages, step=1, key=page_key, label_visibility="collapsed", width=96
+    )
+    st.markdown(f"/ {pages:,} 页")
+    st.button(
+        "下一页 ›", key=f"{key}_next", on_click=_step, args=(page_key, 1), disabled=st.session_state[page_key] >= pages
+    )
     return int(page)
 
 
@@ -222,12 +222,13 @@ def paged_table(
     who may export, the downloads of every row as sorted with the columns shown. A USCC column
     links each row to its enterprise file. Returns the rows drawn (for tests and callers).
     """
-    chosen_sort, chosen_desc, shown = _controls(frame, key, sort_by, descending, columns or list(frame.columns))
-    ordered = sort_rows(frame, chosen_sort, descending=chosen_desc)[shown]
     summary = [f"共 {len(frame):,} 行"]
     summary += [f"{name}合计 {int(frame[name].fillna(0).sum()):,}" for name in totals if name in frame.columns]
     st.caption("　·　".join(summary))
-    page = _pager(len(ordered), key, page_size)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        chosen_sort, chosen_desc, shown = _controls(frame, key, sort_by, descending, columns or list(frame.columns))
+        page = _pager(len(frame), key, page_size)
+    ordered = sort_rows(frame, chosen_sort, descending=chosen_desc)[shown]
     rows = ordered.iloc[(page - 1) * page_size : page * page_size]
     base_url_path = st.get_option("server.baseUrlPath") or ""
     shown_rows = rows.copy()
@@ -240,6 +241,7 @@ def paged_table(
         height=min(38 + 35 * max(len(rows), 1), 430),
         column_config=_column_config(shown_rows),
         key=f"{key}_grid",
+        placeholder="—",
     )
     if export is not None:
         _downloads(ordered, export, key)

@@ -99,17 +99,21 @@ def _identity(file: EnterpriseFile) -> None:
 
 def _grade(file: EnterpriseFile) -> None:
     e = file.enterprise
-    flags = e["special_flags"]
-    figures = st.columns(4)
-    figures[0].metric("风险等级", file.grade.grade_zh)
-    figures[1].metric("监管分类", CLASS_ZH.get(e["supervision_class"] or "", e["supervision_class"] or "—"))
-    figures[2].metric("特殊标签", f"{len(flags)} 项" if flags else "无")
-    figures[3].metric("检查记录", f"{len(file.inspections)} 次")
+    stages = file.hazards["stage"].value_counts()
+    with st.container(horizontal=True, gap="large"):
+        st.metric("风险等级", file.grade.grade_zh, width="content")
+        st.metric(
+            "监管分类", CLASS_ZH.get(e["supervision_class"] or "", e["supervision_class"] or "—"), width="content"
+        )
+        st.metric("未整改隐患", int(stages.get("overdue", 0) + stages.get("open", 0)), width="content")
+        st.metric("逾期未整改", int(stages.get("overdue", 0)), width="content")
+        st.metric("检查记录", f"{len(file.inspections)} 次", width="content")
     st.caption(escape_markdown(f"等级来源：{file.grade.explanation_zh}"))
-    if flags:
-        with st.container(horizontal=True, gap="small"):
-            for flag in flags:
-                st.badge(escape_markdown(flag), color="violet", icon=":material/warning:")
+    flags = e["special_flags"]
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption("特殊标签：" + ("" if flags else "无"))
+        for flag in flags:
+            st.badge(escape_markdown(flag), color="violet", icon=":material/warning:")
 
 
 def _location(file: EnterpriseFile) -> None:
