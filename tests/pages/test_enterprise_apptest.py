@@ -189,3 +189,20 @@ def test_an_out_of_scope_uscc_is_answered_exactly_like_an_unknown_one(app_env, f
     assert [w.value for w in out_of_scope.warning] == ["未找到该企业"]
     assert _shape(out_of_scope) == _shape(unknown)
     assert fake_map.maps == []
+
+
+def test_the_enterprise_clicked_on_the_map_links_to_its_file(app_env, today):
+    firm = _query(app_env, "SELECT id, uscc FROM enterprise WHERE placement = 'placed' ORDER BY id LIMIT 1")[0]
+    clicks = [{"type": "Feature", "properties": {"kind": "enterprise", "id": firm["id"]}}]
+
+    def clicking_map(fig, **kwargs):
+        return {"last_active_drawing": clicks.pop() if clicks and kwargs.get("key") == "risk_map" else None}
+
+    with mock.patch("streamlit_folium.st_folium", clicking_map):
+        at = AppTest.from_file(HOME, default_timeout=180).run()
+        at.run()  # the click: the summary opens beside the map
+    assert not at.exception
+    assert at.query_params["ent"] == firm["uscc"]
+    links = [link.proto for link in at.get("page_link")]
+    opened = [link for link in links if link.label == "打开一企一档"]
+    assert opened and opened[0].query_string == f"uscc={firm['uscc']}" and opened[0].page == "enterprise"
