@@ -11,19 +11,24 @@ from db.enterprise_file import SEARCH_LIMIT
 from db.scope import Scope
 from geo.safe_text import escape_markdown
 
-__all__ = ["ENTERPRISE_PAGE", "enterprise_page_link", "enterprise_search"]
+__all__ = ["ENTERPRISE_PAGE", "enterprise_page_link", "enterprise_search", "page_link_if_open"]
 
 ENTERPRISE_PAGE = "pages/enterprise.py"  # relative to Home.py, where it is registered
 _SIDEBAR_RESULTS = 8
 
 
-def enterprise_page_link(uscc: str, label: str, *, icon: str | None = ":material/folder_open:") -> None:
-    """A link to the enterprise's file; ``label`` is text from data and is escaped here.
-    Draws nothing when the viewer's role has no enterprise page (the router did not register it)."""
+def page_link_if_open(page: str, label: str, *, icon: str | None, query_params: dict[str, str]) -> None:
+    """``st.page_link`` to one of the app's pages, or nothing when the router (Home.py) did not
+    open that page to the viewer's role. ``label`` is text from data and is escaped here."""
     try:
-        st.page_link(ENTERPRISE_PAGE, label=escape_markdown(label), icon=icon, query_params={"uscc": uscc})
+        st.page_link(page, label=escape_markdown(label), icon=icon, query_params=query_params)
     except StreamlitAPIException:
         return
+
+
+def enterprise_page_link(uscc: str, label: str, *, icon: str | None = ":material/folder_open:") -> None:
+    """A link to the enterprise's file (nothing for roles without the file page)."""
+    page_link_if_open(ENTERPRISE_PAGE, label, icon=icon, query_params={"uscc": uscc})
 
 
 def enterprise_search(scope: Scope, stamp: str, *, key: str, compact: bool = False) -> str:

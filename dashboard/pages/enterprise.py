@@ -17,7 +17,7 @@ from streamlit_folium import st_folium
 from config import get_settings
 from dashboard.components import data
 from dashboard.components.enterprise_map import EnterprisePlace, build_enterprise_map
-from dashboard.components.search import enterprise_search
+from dashboard.components.search import enterprise_search, page_link_if_open
 from dashboard.components.session import current_viewer
 from dashboard.components.table_rows import hazard_rows, inspection_rows
 from dashboard.components.tables import ExportContext, paged_table
@@ -26,6 +26,7 @@ from db.enterprise_file import EnterpriseFile
 from geo.safe_text import escape_markdown
 
 NOT_FOUND = "未找到该企业"
+MAP_PAGE = "pages/risk_map.py"  # relative to Home.py, where pages are registered
 PLACEMENT_ZH = {
     "no_coordinates": "无坐标",
     "outside_district": "坐标在本辖区外",
@@ -152,9 +153,9 @@ def _location(file: EnterpriseFile) -> None:
                 )
             )
         village = next((code for code, _, tier in file.units if tier == 3), file.units[-1][0])
-        st.page_link(
-            "pages/risk_map.py",
-            label="在风险地图上查看",
+        page_link_if_open(
+            MAP_PAGE,
+            "在风险地图上查看",
             icon=":material/map:",
             query_params={"region": village, "tier": "4", "ent": e["uscc"]},
         )

@@ -126,6 +126,8 @@ def test_the_file_shows_the_databases_figures(app_env, fake_map, today):
     assert len(hazards) == min(stages["total"], 50)
     open_count = stages["overdue"] + stages["open"]
     assert set(hazards["隐患编号"].head(open_count)) == set(stages["open_codes"])  # open items first
+    to_map = next(link.proto for link in at.get("page_link") if link.proto.label == "在风险地图上查看")
+    assert f"ent={firm['uscc']}" in to_map.query_string and "region=" in to_map.query_string
     m, kwargs = fake_map.maps[-1]
     assert kwargs["returned_objects"] == []  # the small map never reruns the page
     assert "/app/static/vendor/leaflet" in m.get_root().render()
