@@ -18,7 +18,12 @@ from dashboard.components.filters import current_state, navigate, sidebar_filter
 from dashboard.components.map_builder import RiskMapLayers, build_risk_map
 from dashboard.components.search import enterprise_page_link, enterprise_search
 from dashboard.components.session import current_scope
-from dashboard.components.table_rows import ENTERPRISE_DEFAULT_COLUMNS, enterprise_rows, hazard_rows
+from dashboard.components.table_rows import (
+    ENTERPRISE_DEFAULT_COLUMNS,
+    HAZARD_GRADES_ZH,
+    enterprise_rows,
+    hazard_rows,
+)
 from dashboard.components.tables import ExportContext, paged_table
 from dashboard.components.ui import demo_notice, page_setup
 from dashboard.components.view_model import TIER_NAMES_ZH, build_view, rate_text
@@ -168,16 +173,20 @@ with side_column:
         st.caption(f"隐患 {len(own)} 条，其中未整改 {len(open_items)} 条")
         if len(open_items):
             st.dataframe(
-                open_items[["hazard_code", "hazard_grade", "deadline_date", "place_type"]].rename(
+                open_items[["hazard_code", "hazard_grade", "deadline_date", "place_type"]]
+                .assign(hazard_grade=open_items["hazard_grade"].map(HAZARD_GRADES_ZH))
+                .rename(
                     columns={
                         "hazard_code": "隐患编号",
-                        "hazard_grade": "等级(1重大)",
+                        "hazard_grade": "等级",
                         "deadline_date": "整改期限",
                         "place_type": "场所",
                     }
                 ),
                 hide_index=True,
                 width="stretch",
+                column_config={"整改期限": st.column_config.DateColumn("整改期限", format="YYYY-MM-DD")},
+                placeholder="—",
             )
         if st.button("关闭企业详情", key="close_firm"):
             navigate(state.with_changes(enterprise=None))
