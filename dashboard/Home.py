@@ -5,6 +5,7 @@ registered here with the URL path it answers to, so access control has a single 
 login gate (accounts, their own issue) decides the page list from the user's role.
 
     /           风险地图 (the analyst's map; deep links keep their query parameters)
+    /enterprise 一企一档 (one enterprise's file, ?uscc=…)
     /wall       大屏 (the wall screen; a kiosk link ?kiosk=<token> opens it, and only it)
 """
 
@@ -26,6 +27,7 @@ if viewer.role == "kiosk":
 else:
     pages = [
         st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
+        st.Page(f"{PAGES_DIR}/enterprise.py", title="一企一档", icon=":material/folder_open:", url_path="enterprise"),
         wall,
     ]
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()

@@ -6,7 +6,7 @@ A text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return is
 
 from __future__ import annotations
 
-__all__ = ["FORMULA_PREFIXES", "neutralise_formula", "restore_neutralised"]
+__all__ = ["FORMULA_PREFIXES", "escape_markdown", "neutralise_formula", "restore_neutralised"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,3 +29,21 @@ def restore_neutralised(value: str) -> str:
     if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
+
+
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$:&\"'=")
+
+
+def escape_markdown(value: object) -> str:
+    """Text from data, safe inside Streamlit markdown (headers, labels, page links): every
+    ASCII punctuation character that markdown, HTML, emoji shortcodes (``:x:``) or LaTeX
+    (``$``) could interpret is backslash-escaped (CommonMark allows escaping any of them),
+    and line breaks become spaces so a value cannot start a block of its own.
+
+    Examples
+    --------
+    >>> escape_markdown("![x](http://e/a.png) <b>*甲*</b>")
+    '\\\\!\\\\[x\\\\]\\\\(http\\\\://e/a\\\\.png\\\\) \\\\<b\\\\>\\\\*甲\\\\*\\\\</b\\\\>'
+    """
+    text = " ".join(str(value).split()) if value is not None else ""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)

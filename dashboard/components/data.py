@@ -18,6 +18,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from db import analysis, queries
+from db import enterprise_file as enterprise_file_db
 from db.engine import create_app_engine
 from db.scope import Scope, scoped_connection
 
@@ -29,6 +30,8 @@ __all__ = [
     "scope_hazards",
     "region_grades",
     "scope_from_key",
+    "enterprise_file",
+    "search_enterprises",
 ]
 
 CACHE_TTL_S = 600
@@ -83,3 +86,20 @@ def region_grades(
     scope = scope_from_key(scope_key)
     with scoped_connection(app_engine(), scope) as conn:
         return analysis.region_grades(conn, scope, district, rule_name, as_of, today=today)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
+def enterprise_file(scope_key: str, stamp: str, uscc: str, as_of: dt.date) -> enterprise_file_db.EnterpriseFile | None:
+    """One enterprise's file, or None when unknown or outside the scope (the same answer)."""
+    del stamp
+    scope = scope_from_key(scope_key)
+    with scoped_connection(app_engine(), scope) as conn:
+        return enterprise_file_db.enterprise_file(conn, scope, uscc, as_of=as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
+def search_enterprises(scope_key: str, stamp: str, query: str) -> pd.DataFrame:
+    del stamp
+    scope = scope_from_key(scope_key)
+    with scoped_connection(app_engine(), scope) as conn:
+        return enterprise_file_db.search_enterprises(conn, scope, query)

@@ -23,6 +23,7 @@ _PENDING = "_gr_pending_state"
 _SEEDED = "_gr_widgets_seeded"
 _ALL = "全部"
 _HAZARD_GRADES = {0: "全部", 1: "重大隐患", 2: "一般隐患"}
+_WIDGET_KEYS = ("flt_sector", "flt_grade", "flt_flag", "flt_hgrade", "flt_hstate", "flt_period", "flt_rule", "flt_asof")
 
 
 def current_state(today: dt.date) -> ViewState:
@@ -33,7 +34,9 @@ def current_state(today: dt.date) -> ViewState:
         _seed_widgets(pending, today)
         return pending
     state = ViewState.from_params(st.query_params.to_dict(), today=today)
-    if not st.session_state.get(_SEEDED):
+    # Streamlit drops the values of widgets a run did not draw, so after another page (the
+    # enterprise file) the filters would come back at their defaults: seed them from the URL.
+    if not st.session_state.get(_SEEDED) or any(key not in st.session_state for key in _WIDGET_KEYS):
         _seed_widgets(state, today)
     return state
 

@@ -23,7 +23,6 @@ from geo.indicators import filter_enterprises, place_type_indicators, rank, regi
 __all__ = [
     "RegionView",
     "build_view",
-    "enterprise_table",
     "rate_text",
     "resolve_region",
     "tier_choices",
@@ -209,35 +208,6 @@ def build_view(
         as_of=as_of,
         period=(start, end),
     )
-
-
-def enterprise_table(view: RegionView, units: gpd.GeoDataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The enterprise table of a view, in the UI's Chinese column names."""
-    status = hazard_state(view.hazards, as_of)
-    counts = (
-        view.hazards.assign(open=status["open"], overdue=status["overdue"])
-        .groupby("enterprise_id")[["open", "overdue"]]
-        .sum()
-    )
-    frame = view.enterprises.join(counts, on="id")
-    cell_names = units.set_index("code")["name"]
-    grade_names = {1: "重大风险", 2: "较大风险", 3: "一般风险", 4: "低风险"}
-    return pd.DataFrame(
-        {
-            "企业名称": frame["name"],
-            "统一社会信用代码": frame["uscc"],
-            "行业领域": frame["sector"],
-            "风险等级": frame["grade"].map(lambda g: grade_names.get(g, "未定级") if not pd.isna(g) else "未定级"),
-            "监管分类": frame["supervision_class"],
-            "特殊标签": frame["special_flags"].map(lambda flags: "、".join(flags)),
-            "所在网格": frame["cell_code"].map(
-                lambda c: cell_names.get(c, "未落格") if isinstance(c, str) else "未落格"
-            ),
-            "未整改隐患": frame["open"].fillna(0).astype(int),
-            "逾期隐患": frame["overdue"].fillna(0).astype(int),
-            "状态": frame["status"],
-        }
-    ).reset_index(drop=True)
 
 
 def rate_text(rate: float | None) -> str:

@@ -16,18 +16,32 @@ from dashboard.components import data
 from dashboard.components.charts import place_type_chart, trend_chart
 from dashboard.components.filters import current_state, follow_filters, navigate, sidebar_filters
 from dashboard.components.map_builder import build_risk_map
+from dashboard.components.search import enterprise_page_link, enterprise_search
 from dashboard.components.session import current_scope
-from dashboard.components.tables import table_with_downloads
-from dashboard.components.ui import demo_notice, page_setup
-from dashboard.components.view_model import (
-    TIER_NAMES_ZH,
-    build_view,
-    enterprise_table,
-    map_layers,
-    rate_text,
-    tier_choices,
+from dashboard.components.table_rows import (
+    ENTERPRISE_DEFAULT_COLUMNS,
+    HAZARD_GRADES_ZH,
+    enterprise_rows,
+    hazard_rows,
 )
+from dashboard.components.tables import ExportContext, paged_table
+from dashboard.components.ui import demo_notice, page_setup
+from dashboard.components.view_model import TIER_NAMES_ZH, build_view, map_layers, rate_text, tier_choices
+from geo.grading import hazard_state
 from geo.palette import GRADE_NAMES_ZH
+from geo.safe_text import escape_markdown
+
+OVERDUE_COLUMNS = [
+    "企业名称",
+    "统一社会信用代码",
+    "隐患编号",
+    "隐患等级",
+    "场所类型",
+    "发现日期",
+    "整改期限",
+    "逾期天数",
+    "挂牌督办",
+]
 
 page_setup("安全风险四色图")
 settings = get_settings()
@@ -50,6 +64,8 @@ state = current_state(today)
 enterprises = data.scope_enterprises(scope.cache_key, stamp)
 hazards = data.scope_hazards(scope.cache_key, stamp)
 sectors = enterprises["sector"].dropna().value_counts().index.tolist()
+with st.sidebar:
+    enterprise_search(scope, stamp, key="map_search", compact=True)
 choices = tier_choices(units, state, settings.district_code)
 state = follow_filters(state, sidebar_filters(state, units=units, sectors=sectors, tier_choices=choices, today=today))
 grades, provenance = data.region_grades(
@@ -125,7 +141,8 @@ with side_column:
     selected = enterprises[enterprises["uscc"] == state.enterprise] if state.enterprise else enterprises.iloc[0:0]
     if len(selected):
         firm = selected.iloc[0]
-        st.subheader(firm["name"], anchor=False)
+        st.subheader(escape_markdown(firm["name"]), anchor=False)
+        enterprise_page_link(firm["uscc"], "打开一企一档")
         grade = GRADE_NAMES_ZH.get(firm["grade"], "未定级") if not pd.isna(firm["grade"]) else "未定级"
         cell_names = units.set_index("code")["name"]
         st.markdown(
@@ -148,16 +165,20 @@ with side_column:
         st.caption(f"隐患 {len(own)} 条，其中未整改 {len(open_items)} 条")
         if len(open_items):
             st.dataframe(
-                open_items[["hazard_code", "hazard_grade", "deadline_date", "place_type"]].rename(
+                open_items[["hazard_code", "hazard_grade", "deadline_date", "place_type"]]
+                .assign(hazard_grade=open_items["hazard_grade"].map(HAZARD_GRADES_ZH))
+                .rename(
                     columns={
                         "hazard_code": "隐患编号",
-                        "hazard_grade": "等级(1重大)",
+                        "hazard_grade": "等级",
                         "deadline_date": "整改期限",
                         "place_type": "场所",
                     }
                 ),
                 hide_index=True,
                 width="stretch",
+                column_config={"整改期限": st.column_config.DateColumn("整改期限", format="YYYY-MM-DD")},
+                placeholder="—",
             )
         if st.button("关闭企业详情", key="close_firm"):
             navigate(state.with_changes(enterprise=None))
@@ -205,38 +226,23 @@ with places_tab:
     else:
         st.info("该时段内没有隐患。")
 with overdue_tab:
-    overdue = view.overdue.rename(
-        columns={
-            "hazard_code": "隐患编号",
-            "name": "企业名称",
-            "uscc": "统一社会信用代码",
-            "hazard_grade": "隐患等级",
-            "place_type": "场所类型",
-            "found_date": "发现日期",
-            "deadline_date": "整改期限",
-            "days_overdue": "逾期天数",
-            "listed_level": "挂牌督办",
-        }
-    )
-    overdue["隐患等级"] = overdue["隐患等级"].map({1: "重大隐患", 2: "一般隐患"})
-    st.caption(f"截至 {view.as_of:%Y-%m-%d} 逾期未整改 {len(overdue)} 条")
-    table_with_downloads(
-        overdue,
-        title="逾期隐患清单",
-        filters=filters_text,
-        data_time=data_time,
-        stem=f"逾期隐患_{view.as_of:%Y%m%d}",
-        key="dl_overdue",
-        height=320,
+    overdue = view.hazards[hazard_state(view.hazards, view.as_of)["overdue"].to_numpy()]
+    st.caption(f"截至 {view.as_of:%Y-%m-%d} 逾期未整改的隐患；点击统一社会信用代码打开一企一档。")
+    paged_table(
+        hazard_rows(overdue, view.enterprises, view.as_of),
+        key="tbl_overdue",
+        export=ExportContext("逾期隐患清单", filters_text, data_time, f"逾期隐患_{view.as_of:%Y%m%d}"),
+        sort_by="逾期天数",
+        descending=True,
+        columns=OVERDUE_COLUMNS,
     )
 with table_tab:
-    table = enterprise_table(view, units, view.as_of)
-    st.caption(f"共 {len(table)} 家企业")
-    table_with_downloads(
-        table,
-        title="企业列表",
-        filters=filters_text,
-        data_time=data_time,
-        stem=f"企业列表_{view.as_of:%Y%m%d}",
-        key="dl_table",
+    st.caption("筛选条件下的企业；点击统一社会信用代码打开一企一档。")
+    paged_table(
+        enterprise_rows(view.enterprises, view.hazards, units.set_index("code")["name"], view.as_of),
+        key="tbl_enterprises",
+        export=ExportContext("企业列表", filters_text, data_time, f"企业列表_{view.as_of:%Y%m%d}"),
+        sort_by="风险等级",
+        columns=ENTERPRISE_DEFAULT_COLUMNS,
+        totals=["未整改隐患", "逾期隐患"],
     )
