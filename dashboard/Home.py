@@ -5,6 +5,7 @@ registered here with the URL path it answers to, so access control has a single 
 login gate (accounts, their own issue) decides the page list from the user's role.
 
     /           风险地图 (the analyst's map; deep links keep their query parameters)
+    /officer    网格工作台 (a grid officer's cells on a phone; ?cell= for other users)
 """
 
 from __future__ import annotations
@@ -18,5 +19,6 @@ PAGES_DIR = "pages"
 page_setup("安全风险四色图")
 pages = [
     st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
+    st.Page(f"{PAGES_DIR}/officer.py", title="网格工作台", icon=":material/assignment:", url_path="officer"),
 ]
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
