@@ -226,3 +226,10 @@ def test_names_travel_packed_and_come_back_unchanged():
     assert pack_texts(names).isascii()
     # four bytes per Chinese character instead of the six of a JSON \uXXXX escape
     assert len(pack_texts(["东泰货运"])) < len(json.dumps("东泰货运"))
+
+
+def test_on_small_screens_the_legend_stays_folded(layers):
+    m = build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults(), compact_controls=True)
+    raw = m.get_root().render()
+    html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw).replace('\\"', '"')
+    assert '<details><summary class="gr-title">' in html
