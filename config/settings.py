@@ -178,6 +178,9 @@ class Settings(BaseSettings):
     bureau_name: str = "蚌山区应急管理局"
     district_code: str = "340303"  # the tier-1 unit this install serves
     timezone: str = "Asia/Shanghai"  # dates and "overdue" are evaluated here
+    # Freezes "today" (GRIDRISK_CLOCK_DATE=2026-11-24): tests, training and screenshots of a
+    # given day. Empty in production.
+    clock_date: dt.date | None = None
     demo: bool = True  # load demo data into an empty managed cluster
     public_url: str = "http://localhost:8501"  # the dashboard's address as screens reach it (kiosk links)
     basemap: Basemap = Basemap()
@@ -203,8 +206,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     def today(self) -> dt.date:
-        """Today in the bureau's time zone: the day "overdue" and the demo's dates refer to."""
-        return dt.datetime.now(self.tz).date()
+        """Today in the bureau's time zone: the day "overdue" and the demo's dates refer to
+        (``clock_date`` when set)."""
+        return self.clock_date or dt.datetime.now(self.tz).date()
 
     @classmethod
     def settings_customise_sources(

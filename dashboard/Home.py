@@ -6,6 +6,7 @@ login gate (accounts, their own issue) decides the page list from the user's rol
 
     /           风险地图 (the analyst's map; deep links keep their query parameters)
     /enterprise 一企一档 (one enterprise's file, ?uscc=…)
+    /officer    网格工作台 (a grid officer's cells on a phone; ?cell= for other users)
     /wall       大屏 (the wall screen; a kiosk link ?kiosk=<token> opens it, and only it)
 """
 
@@ -28,6 +29,7 @@ else:
     pages = [
         st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
         st.Page(f"{PAGES_DIR}/enterprise.py", title="一企一档", icon=":material/folder_open:", url_path="enterprise"),
+        st.Page(f"{PAGES_DIR}/officer.py", title="网格工作台", icon=":material/assignment:", url_path="officer"),
         wall,
     ]
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()

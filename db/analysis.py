@@ -9,12 +9,14 @@ same pure functions are tested against hand-computed figures.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from config import get_settings
+from db.bands import bands_in_force
 from db.grading import grades_as_of, stored_grades
 from db.scope import Scope, apply_scope
 from geo.grading import RULES, enterprise_grades
@@ -49,12 +51,13 @@ def data_stamp(conn: Connection, scope: Scope) -> str:
     return f"{row[0]}|{row[1].isoformat() if row[1] else '-'}"
 
 
-def scope_enterprises(conn: Connection, scope: Scope) -> pd.DataFrame:
-    """The scope's enterprises with their effective grade (input, or LEC/LS banded) and
-    WGS84/CGCS2000 coordinates (``lon``/``lat``, NaN when unplaced)."""
+def scope_enterprises(conn: Connection, scope: Scope, *, on: dt.date | None = None) -> pd.DataFrame:
+    """The scope's enterprises with their effective grade (input, or LEC/LS banded with the
+    assessment bands in force ``on`` that day, default today) and WGS84/CGCS2000 coordinates
+    (``lon``/``lat``, NaN when unplaced)."""
     apply_scope(conn, scope)
     frame = pd.read_sql(_ENTERPRISE_SQL, conn)
-    graded = enterprise_grades(frame)
+    graded = enterprise_grades(frame, bands_in_force(conn, on or get_settings().today()))
     frame["grade"] = pd.array(graded["grade"], dtype="Int64")
     frame["special_flags"] = frame["special_flags"].map(lambda flags: list(flags or ()))
     return frame.drop(columns=["lec_l", "lec_e", "lec_c", "ls_l", "ls_s"])
@@ -77,7 +80,7 @@ class GradeProvenance:
     as_of: dt.date
     computed_at: dt.datetime | None  # None: computed for this view, now
     stored: bool
-    zone: str = "Asia/Shanghai"  # computed_at is shown in the bureau's time zone
+    zone: str = field(default_factory=lambda: get_settings().timezone)  # computed_at is shown in the bureau's zone
 
     @property
     def note_zh(self) -> str:

@@ -259,3 +259,10 @@ def test_a_wall_theme_dresses_the_map_without_changing_its_colours(layers):
     assert raw.count('visibility = "hidden"') >= 1 and '"declutter"' not in raw
     light = build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults()).get_root().render()
     assert '"dragging": false' not in light and "risk-legend" in light and "L.control.scale" in light
+
+
+def test_on_small_screens_the_legend_stays_folded(layers):
+    m = build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults(), compact_controls=True)
+    raw = m.get_root().render()
+    html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw).replace('\\"', '"')
+    assert '<details><summary class="gr-title">' in html

@@ -1,3 +1,4 @@
+import datetime as dt
 import itertools
 
 import pytest
@@ -87,3 +88,10 @@ def test_missing_settings_file_is_an_error(monkeypatch, tmp_path):
 def test_contrast_ratio_extremes():
     assert contrast_ratio("#FFFFFF", "#000000") == pytest.approx(21.0)
     assert contrast_ratio("#777777", "#777777") == pytest.approx(1.0)
+
+
+def test_the_clock_can_be_frozen_for_tests_and_training(monkeypatch):
+    monkeypatch.setenv("GRIDRISK_CLOCK_DATE", "2026-11-25")
+    assert Settings().today() == dt.date(2026, 11, 25)
+    monkeypatch.delenv("GRIDRISK_CLOCK_DATE")
+    assert Settings().clock_date is None

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from db import analysis, queries
 from db import enterprise_file as enterprise_file_db
+from db import workbench as workbench_reads
 from db.engine import create_app_engine
 from db.scope import Scope, scoped_connection
 
@@ -32,6 +33,7 @@ __all__ = [
     "scope_from_key",
     "enterprise_file",
     "search_enterprises",
+    "workbench",
 ]
 
 CACHE_TTL_S = 600
@@ -103,3 +105,18 @@ def search_enterprises(scope_key: str, stamp: str, query: str) -> pd.DataFrame:
     scope = scope_from_key(scope_key)
     with scoped_connection(app_engine(), scope) as conn:
         return enterprise_file_db.search_enterprises(conn, scope, query)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
+def workbench(scope_key: str, stamp: str, cells: tuple[str, ...], today: dt.date) -> dict[str, pd.DataFrame]:
+    """The grid officer's cells: units, enterprises, open hazards, staff (db.workbench)."""
+    del stamp
+    scope = scope_from_key(scope_key)
+    chosen = list(cells)
+    with scoped_connection(app_engine(), scope) as conn:
+        return {
+            "units": workbench_reads.cell_units(conn, scope, chosen),
+            "enterprises": workbench_reads.cell_enterprises(conn, scope, chosen, today=today),
+            "hazards": workbench_reads.cell_open_hazards(conn, scope, chosen, today=today),
+            "staff": workbench_reads.cell_staff(conn, scope, chosen),
+        }

@@ -75,6 +75,7 @@ _MAP_CSS = """
 .{legend} {{ background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 6px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 13px; line-height: 20px; color: #111827; }}
 .{legend} .gr-title {{ font-weight: 600; margin-bottom: 4px; }}
+.{legend} summary.gr-title {{ cursor: pointer; min-height: 28px; line-height: 28px; margin: 0; }}
 .{legend} .gr-swatch {{ display: inline-block; width: 18px; height: 12px; margin-right: 6px;
   vertical-align: middle; border: 1px solid rgba(0,0,0,0.35); }}
 .{legend} .gr-nodata {{ border: 1px dashed #4B5563; }}
@@ -652,7 +653,8 @@ def _unit_stats(units: pd.DataFrame, escalations: list[str]) -> list[list[int]]:
     return np.column_stack([grades.to_numpy(dtype=np.int64), *counts, escalated.to_numpy(dtype=np.int64)]).tolist()
 
 
-def _legend_html(layers: RiskMapLayers, palette: Palette) -> str:
+def _legend_html(layers: RiskMapLayers, palette: Palette, *, folded: bool = False) -> str:
+    """The legend's content; ``folded`` (small screens): only the title shows until tapped."""
     grades = pd.array(layers.units["grade"], dtype="Int64")
     counts = {g: int((grades == g).sum()) for g in GRADES}
     rows = [
@@ -666,6 +668,9 @@ def _legend_html(layers: RiskMapLayers, palette: Palette) -> str:
         f'</span>无数据<span class="gr-count">{no_data}</span></div>'
     )
     parts = [f'<div class="gr-title">{html.escape(layers.legend_title)}</div>', *rows]
+    if folded:
+        parts[0] = f'<summary class="gr-title">{html.escape(layers.legend_title)}</summary>'
+
     parts.append(f'<div class="gr-sub" data-testid="legend-rule">{html.escape(layers.legend_note)}</div>')
     if not layers.points.empty:
         parts.append(
@@ -673,7 +678,7 @@ def _legend_html(layers: RiskMapLayers, palette: Palette) -> str:
             + "；".join(style["label"] for style in CLASS_STYLES.values())
             + "</div>"
         )
-    return "".join(parts)
+    return f"<details>{''.join(parts)}</details>" if folded else "".join(parts)
 
 
 def build_risk_map(
@@ -686,7 +691,8 @@ def build_risk_map(
     compact_controls: bool = False,
     theme: MapTheme = LIGHT_THEME,
 ) -> folium.Map:
-    """The 红橙黄蓝 map of one view: the drawn tier's units filled by grade (grey: no data),
+    """The 红橙黄蓝 map of one view (``compact_controls``: small screens, where the layer control
+    and the legend stay folded until tapped): the drawn tier's units filled by grade (grey: no data),
     boundaries above them, names from a sensible zoom, enterprise points by grade with their
     supervision class as outline, toggleable flag and 重大隐患 rings, a legend with counts.
 
@@ -838,6 +844,6 @@ def build_risk_map(
             }
         ).add_to(m)
     if theme.legend:
-        _RiskLegend(_legend_html(layers, palette)).add_to(m)
+        _RiskLegend(_legend_html(layers, palette, folded=compact_controls)).add_to(m)
     m.fit_bounds(geojson_bounds(layers.units, to_gcj02=to_gcj02), padding=(8, 8))
     return localise_assets(m, base_url_path=base_url_path)

@@ -87,3 +87,31 @@ def test_cli_sets_a_future_version_lists_it_and_refuses_a_repeat(test_db, admin_
     finally:
         with admin_engine.begin() as conn:
             conn.execute(text("DELETE FROM assessment_band WHERE valid_from >= DATE '2099-01-01'"))
+
+
+def test_the_map_grades_enterprises_with_the_bands_in_force(live_db, admin_engine):
+    """An enterprise graded from LEC inputs changes colour on the day stricter bands start."""
+    from db.analysis import scope_enterprises
+    from db.scope import Scope, apply_scope
+
+    scope = Scope.whole_district("340303")
+    day = dt.date(2031, 1, 1)
+    with admin_engine.connect() as conn:
+        transaction = conn.begin()
+        apply_scope(conn, scope)
+        before = scope_enterprises(conn, scope, on=day).set_index("id")
+        assessed = (
+            conn.execute(  # no input grade: banded from the LEC/LS inputs
+                text("SELECT id FROM enterprise WHERE grade IS NULL AND (lec_l IS NOT NULL OR ls_l IS NOT NULL)")
+            )
+            .scalars()
+            .all()
+        )
+        record_bands(conn, "LEC", (2.0, 1.5, 1.0), valid_from=day, version="test-strict")
+        record_bands(conn, "LS", (2.0, 1.5, 1.0), valid_from=day, version="test-strict")
+        after = scope_enterprises(conn, scope, on=day).set_index("id")
+        earlier = scope_enterprises(conn, scope, on=day - dt.timedelta(days=1)).set_index("id")
+        transaction.rollback()
+    assert len(assessed) > 0
+    assert (after.loc[assessed, "grade"] == 1).all(), "every assessed enterprise scores above the strict bands"
+    assert earlier["grade"].equals(before["grade"])
