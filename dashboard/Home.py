@@ -5,18 +5,25 @@ registered here with the URL path it answers to, so access control has a single 
 login gate (accounts, their own issue) decides the page list from the user's role.
 
     /           风险地图 (the analyst's map; deep links keep their query parameters)
+    /admin      数据管理 (administrators only: uploads, load history; accounts and kiosk links to come)
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.components.session import current_viewer
 from dashboard.components.ui import page_setup
 
 PAGES_DIR = "pages"
 
 page_setup("安全风险四色图")
+viewer = current_viewer()
 pages = [
     st.Page(f"{PAGES_DIR}/risk_map.py", title="风险地图", icon=":material/map:", url_path="map", default=True),
 ]
+if viewer.role == "admin":
+    pages.append(
+        st.Page(f"{PAGES_DIR}/data_admin.py", title="数据管理", icon=":material/upload_file:", url_path="admin")
+    )
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()
