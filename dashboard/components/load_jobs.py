@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 
 from config import get_settings
 from db.audit import record_event
-from loaders.jobs import UPLOADS_DIR, JobState, LoadRequest, read_job_state, start_load_process, upload_path
+from loaders import jobs
+from loaders.jobs import JobState, LoadRequest, read_job_state, start_load_process, upload_path
 
 __all__ = ["LoadJob", "JobRegistry", "job_registry", "UploadedData"]
 
@@ -55,8 +56,8 @@ class LoadJob:
 class JobRegistry:
     """Jobs by id. Thread-safe: sessions start and read jobs from their own threads."""
 
-    def __init__(self, uploads_dir: Path = UPLOADS_DIR) -> None:
-        self.uploads_dir = uploads_dir
+    def __init__(self, uploads_dir: Path | None = None) -> None:
+        self.uploads_dir = uploads_dir or jobs.UPLOADS_DIR
         self._jobs: dict[str, LoadJob] = {}
         self._lock = threading.Lock()
 
