@@ -17,6 +17,7 @@ from config import get_settings
 from dashboard.components.load_jobs import LoadJob, UploadedData, job_registry
 from dashboard.components.tables import table_with_downloads
 from geo.chinese_crs import parse_coordinate_system
+from geo.grading import RULES
 from loaders.jobs import JobState, LoadRequest
 
 __all__ = [
@@ -279,7 +280,7 @@ def _problems_block(job: LoadJob, problems: list[dict[str, object]], *, what: st
         data_time=job.started_at,
         stem=f"{Path(job.file_name).stem}.{stem}",
         key=f"{key}_{job.id}",
-        height=240,
+        height=min(240, 38 + 35 * len(problems)),  # no empty rows under a short table
     )
 
 
@@ -336,7 +337,9 @@ def job_outcome(job: LoadJob) -> None:
     else:
         _summary(result)
     if state.regraded:
-        units = "、".join(f"{rule} {n} 个单元" for rule, n in state.regraded["units"].items())
+        units = "、".join(
+            f"{RULES[rule].label if rule in RULES else rule} {n} 个单元" for rule, n in state.regraded["units"].items()
+        )
         st.caption(f"风险等级已重新计算（{state.regraded['as_of']}）：{units}")
     _rejects(job, result)
 
