@@ -62,6 +62,7 @@ with load_tab:
             audit_engine=data.app_engine(),
         )
         st.session_state[JOB_KEY] = job.id
+        st.rerun()  # draw the form disabled while the load runs: one load at a time per session
     if job is not None:
         if job.state().running:
             job_progress(job.id)

@@ -170,6 +170,7 @@ def test_an_upload_reports_what_the_command_line_reports_for_the_same_file(
     at = _admin_page()
     _upload(at, "enterprises", path.name, path.read_bytes())
     assert at.get("progress"), "a progress bar while the load runs"
+    assert next(b for b in at.button if b.label == "开始载入").disabled, "one load at a time"
     _wait_for_outcome(at)
     status, cli = _cli(path, app_env)
 
@@ -223,3 +224,31 @@ def test_a_refused_file_shows_every_problem_and_writes_nothing(app_env, as_admin
     problems = _table(at, "问题说明")
     assert set(problems["问题代码"]) == {"missing_column"}
     assert not at.metric
+
+
+OUTLINES = ROOT / "tests" / "data" / "outline"
+
+
+def test_a_shapefile_is_uploaded_as_its_set_of_files(app_env, as_admin, uploads):
+    at = _admin_page()
+    at.segmented_control(key="adm_kind").set_value("boundaries").run()
+    assert at.file_uploader(key="adm_file_boundaries").accept_multiple_files
+    parts = [(p.name, p.read_bytes(), "application/octet-stream") for p in sorted(OUTLINES.glob("no_prj.*"))]
+    at.file_uploader(key="adm_file_boundaries").set_value(parts)
+    next(b for b in at.button if b.label == "开始载入").click().run()
+    _wait_for_outcome(at)
+    # The file has no .prj and no 坐标系 was chosen: refused, as on the command line.
+    assert at.error[0].value.startswith("载入被拒绝，未写入任何数据")
+    assert "no_crs" in set(_table(at, "问题说明")["问题代码"])
+    (job_dir,) = [d for d in uploads.iterdir() if d.is_dir()]
+    assert sorted(p.name for p in job_dir.glob("no_prj.*")) == [name for name, _, _ in parts]
+
+
+def test_a_shapefile_without_its_dbf_is_refused_before_anything_runs(app_env, as_admin, uploads):
+    at = _admin_page()
+    at.segmented_control(key="adm_kind").set_value("boundaries").run()
+    parts = [(p.name, p.read_bytes(), "application/octet-stream") for p in OUTLINES.glob("no_prj.sh*")]
+    at.file_uploader(key="adm_file_boundaries").set_value(parts)
+    next(b for b in at.button if b.label == "开始载入").click().run()
+    assert "缺少 no_prj.dbf" in at.error[0].value
+    assert not uploads.exists()  # no job was started
