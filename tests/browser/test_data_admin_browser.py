@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from config import get_settings
 from tests.conftest import ARTIFACTS, OfflinePage, free_port, wait_for_health
@@ -96,20 +97,16 @@ def test_an_administrator_uploads_a_file_and_sees_progress_then_the_summary(admi
     outcome = page.get_by_text(f"已载入（部分行被拒绝）：{small_list.name}")
     outcome.wait_for(timeout=LOAD_TIMEOUT_MS)
     page.get_by_text("被拒绝的行（1）").wait_for()  # drawn after the figures
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6)
     assert progress.count() == 0
     figures = {
         m.locator('[data-testid="stMetricLabel"]').inner_text(): m.locator('[data-testid="stMetricValue"]').inner_text()
         for m in page.locator('[data-testid="stMetric"]').all()
     }
-    assert figures == {
-        "行数": "6",
-        "新增": "0",
-        "更新": figures["更新"],
-        "未变": figures["未变"],
-        "拒绝": "1",
-        "警告": "0",
-    }
-    assert int(figures["更新"]) + int(figures["未变"]) == 5
+    assert set(figures) == {"行数", "新增", "更新", "未变", "拒绝", "警告"}, figures
+    assert [figures[k] for k in ("行数", "新增", "拒绝", "警告")] == ["6", "0", "1", "0"], figures
+    assert int(figures["更新"]) + int(figures["未变"]) == 5, figures
     page.get_by_role("button", name="下载拒绝行原文（改正后可直接重新上传）").wait_for()
     page.screenshot(path=str(ARTIFACTS / "data_admin_summary.png"), full_page=True)
     assert admin_page.blocked == []
