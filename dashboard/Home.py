@@ -8,6 +8,7 @@ login gate (accounts, their own issue) decides the page list from the user's rol
     /enterprise 一企一档 (one enterprise's file, ?uscc=…)
     /officer    网格工作台 (a grid officer's cells on a phone; ?cell= for other users)
     /wall       大屏 (the wall screen; a kiosk link ?kiosk=<token> opens it, and only it)
+    /admin      数据管理 (administrators only: uploads, load history; accounts and kiosk links to come)
 """
 
 from __future__ import annotations
@@ -32,4 +33,8 @@ else:
         st.Page(f"{PAGES_DIR}/officer.py", title="网格工作台", icon=":material/assignment:", url_path="officer"),
         wall,
     ]
+    if viewer.role == "admin":
+        pages.append(
+            st.Page(f"{PAGES_DIR}/data_admin.py", title="数据管理", icon=":material/upload_file:", url_path="admin")
+        )
 st.navigation(pages, position="sidebar" if len(pages) > 1 else "hidden").run()

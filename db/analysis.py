@@ -41,13 +41,20 @@ _HAZARD_SQL = text(
 )
 
 
+# Loads that wrote nothing (refused, or every row unchanged or rejected) leave the stamp alone:
+# re-uploading a file on the data page must not send every session back to the database.
+_STAMP_SQL = text(
+    "SELECT (SELECT coalesce(max(id), 0) FROM load_audit WHERE status NOT IN ('refused', 'unchanged') "
+    "AND NOT (status = 'loaded_with_rejects' AND inserted + updated = 0)), "
+    "(SELECT max(computed_at) FROM region_grade)"
+)
+
+
 def data_stamp(conn: Connection, scope: Scope) -> str:
     """Changes whenever a load or a regrade changed what the scope's pages show: part of
     every cache key, so a load is visible at once instead of after the cache's time-to-live."""
     apply_scope(conn, scope)
-    row = conn.execute(
-        text("SELECT (SELECT coalesce(max(id), 0) FROM load_audit), (SELECT max(computed_at) FROM region_grade)")
-    ).one()
+    row = conn.execute(_STAMP_SQL).one()
     return f"{row[0]}|{row[1].isoformat() if row[1] else '-'}"
 
 

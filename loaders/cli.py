@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import typer
@@ -21,6 +22,7 @@ from db.errors import DatabaseNotConfiguredError
 from db.queries import recent_loads, table_counts
 from db.scope import Scope
 from loaders.errors import LoadRefusedError, format_problems
+from loaders.events import JsonLines, boundary_result_record, load_result_record, problem_records
 
 # Typer reads these from the signature; B008 does not apply to its Option/Argument defaults.
 app = typer.Typer(
@@ -32,17 +34,35 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)  # no hard wraps: messages stay greppable in logs
 
 EXIT_LOADED, EXIT_WITH_REJECTS, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2, 3
+JSON_HELP = "Also print the progress and the outcome as JSON lines on stdout (loaders/events.py)"
 
 
-def _engine():
+def _engine(events: JsonLines | None = None):
     try:
         return create_admin_engine()
     except DatabaseNotConfiguredError as exc:
         console.print(f"[red]{exc}[/red]")
+        if events is not None:
+            events.emit("error", code="config", message=str(exc))
         raise typer.Exit(EXIT_CONFIG) from exc
 
 
-def _refused(exc: LoadRefusedError) -> typer.Exit:
+def _events(as_json: bool) -> JsonLines | None:
+    return JsonLines() if as_json else None
+
+
+def _progress(events: JsonLines | None) -> AbstractContextManager:
+    """A rich progress bar on stderr, or the JSON lines for a program following the load."""
+    if events is not None:
+        return nullcontext(events)
+    from rich.progress import Progress
+
+    return Progress(console=console, transient=True)
+
+
+def _refused(exc: LoadRefusedError, events: JsonLines | None = None) -> typer.Exit:
+    if events is not None:
+        events.emit("refused", problems=problem_records(exc.problems))
     console.print(f"[red]载入被拒绝，未写入任何数据（{len(exc.problems)} 个问题）:[/red]")
     console.print(format_problems(exc.problems[:200]), markup=False, highlight=False)
     if len(exc.problems) > 200:
@@ -86,10 +106,9 @@ def boundaries(
     outside_m: float = typer.Option(0.5, help="Tolerance: a child may stick out of its parent by this many metres"),
     overlap_m2: float = typer.Option(0.5, help="Tolerance: siblings may overlap by this many m²"),
     gap_m2: float = typer.Option(0.5, help="Tolerance: children may leave this many m² of their parent uncovered"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Load grid units (区、乡镇/街道、社区/村、网格; any tiers) as the district's current set."""
-    from rich.progress import Progress
-
     from geo.grid_checks import Tolerances
     from loaders.boundaries import BoundaryOptions, load_boundaries
 
@@ -103,13 +122,17 @@ def boundaries(
         columns=_columns(code=code_column, name=name_column, tier=tier_column, parent_code=parent_column),
         tolerances=Tolerances(outside_m=outside_m, overlap_m2=overlap_m2, gap_m2=gap_m2),
     )
+    events = _events(as_json)
+    engine = _engine(events)
     try:
-        with Progress(console=console, transient=True) as progress:
-            result = load_boundaries(_engine(), path, options, progress=progress)
+        with _progress(events) as progress:
+            result = load_boundaries(engine, path, options, progress=progress)
     except LoadRefusedError as exc:
-        raise _refused(exc) from exc
+        raise _refused(exc, events) from exc
     _print_boundary_result(result)
-    _regrade(result.district_code)  # cells changed: every unit's grade may have
+    if events is not None:
+        events.emit("result", kind="boundaries", **boundary_result_record(result))
+    _regrade(result.district_code, events=events)  # cells changed: every unit's grade may have
 
 
 @app.command()
@@ -201,6 +224,7 @@ def enterprises(
     ),
     strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
     district: str | None = typer.Option(None, "--district", help="District code (default: settings district_code)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Load an enterprise list (企业名单); re-loading updates by 统一社会信用代码."""
     from loaders.enterprises import EnterpriseOptions, load_enterprises
@@ -213,36 +237,39 @@ def enterprises(
         columns=_parse_mapping(mapping),
         strict=strict,
     )
-    _run_load(load_enterprises, path, options, "企业名单载入结果", regrades=True)
+    _run_load(load_enterprises, path, options, "企业名单载入结果", regrades=True, events=_events(as_json))
 
 
-def _run_load(load, path: Path, options, title: str, *, regrades: bool) -> None:
+def _run_load(load, path: Path, options, title: str, *, regrades: bool, events: JsonLines | None = None) -> None:
     """Run one tabular load with a progress bar, print its summary, refresh the stored grades
     when the load may change them, and exit with the loader's status."""
-    from rich.progress import Progress
-
+    engine = _engine(events)
     try:
-        with Progress(console=console, transient=True) as progress:
-            result = load(_engine(), path, options, progress=progress)
+        with _progress(events) as progress:
+            result = load(engine, path, options, progress=progress)
     except LoadRefusedError as exc:
-        raise _refused(exc) from exc
+        raise _refused(exc, events) from exc
     _print_summary(result, title)
+    if events is not None:
+        events.emit("result", kind=load.__module__.rpartition(".")[2], **load_result_record(result))
     if regrades:
-        _regrade(options.district_code, result)
+        _regrade(options.district_code, result, events=events)
     raise typer.Exit(EXIT_WITH_REJECTS if result.rejected else EXIT_LOADED)
 
 
-def _regrade(district: str, result=None) -> None:
-    """Refresh the stored risk grades after a load that changed something (own transaction:
-    the load has committed; a failure here leaves the previous grades, marked by their date)."""
-    from db.grading import refresh_grades
+def _regrade(district: str, result=None, *, events: JsonLines | None = None) -> None:
+    """Refresh the stored risk grades after a load that changed something (loaders/upkeep.py)."""
+    from loaders.upkeep import regrade_after_load
 
-    if result is not None and result.inserted + result.updated == 0:
+    if events is not None and (result is None or result.inserted + result.updated):
+        events.emit("stage", description="重新计算风险等级")
+    regraded = regrade_after_load(_engine(events), district, result)
+    if regraded is None:
         return
-    today = get_settings().today()
-    with _engine().begin() as conn:
-        graded = refresh_grades(conn, district, as_of=today)
+    today, graded = regraded
     console.print(f"风险等级已重新计算（{today}）: " + "、".join(f"{rule} {n} 个单元" for rule, n in graded.items()))
+    if events is not None:
+        events.emit("regraded", as_of=today.isoformat(), units=graded)
 
 
 @app.command()
@@ -347,6 +374,7 @@ def _register_record_loader(
         mapping: list[str] = typer.Option([], "--map", help="field=column for headers not recognised"),
         strict: bool = typer.Option(False, "--strict", help="Refuse the whole file on any problem"),
         district: str | None = typer.Option(None, "--district", help="District code (default: settings)"),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         import importlib
 
@@ -358,7 +386,7 @@ def _register_record_loader(
             columns=_parse_mapping(mapping),
             strict=strict,
         )
-        _run_load(getattr(module, loader), path, options, title, regrades=regrades)
+        _run_load(getattr(module, loader), path, options, title, regrades=regrades, events=_events(as_json))
 
     command.__doc__ = summary
     app.command(name)(command)

@@ -9,14 +9,33 @@ both steps do nothing when there is nothing to do, so the frequent check costs o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from config import get_settings
-from db.grading import refresh_if_stale
+from db.grading import refresh_grades, refresh_if_stale
 
-__all__ = ["daily_upkeep"]
+__all__ = ["daily_upkeep", "regrade_after_load"]
+
+
+def regrade_after_load(
+    engine: Engine, district: str, result: object | None = None
+) -> tuple[dt.date, dict[str, int]] | None:
+    """Refresh the stored risk grades after a load that may change them, as of today.
+
+    ``result``: a tabular load's result; a load that inserted and updated nothing changes no
+    grade and is skipped (returns None). Without one (boundaries, new bands) the grades are
+    always refreshed. Its own transaction: the load has committed, and a failure here leaves
+    the previous grades, marked by their date. Returns the as-of day and the units graded per
+    rule. The command line and the data administration page (through it) both use this.
+    """
+    if result is not None and result.inserted + result.updated == 0:
+        return None
+    today = get_settings().today()
+    with engine.begin() as conn:
+        return today, refresh_grades(conn, district, as_of=today)
 
 
 def daily_upkeep(engine: Engine, *, say: Callable[[str], None] = lambda _: None) -> list[str]:
