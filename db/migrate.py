@@ -8,8 +8,23 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from config.settings import PROJECT_ROOT
+from db.models import ACCOUNT_TABLES
 
-__all__ = ["alembic_config", "upgrade", "grant_app_role", "app_role_from_url"]
+__all__ = ["alembic_config", "upgrade", "grant_app_role", "app_role_from_url", "APP_AUTH_FUNCTIONS"]
+
+# What the dashboard logs in through (revision 0011): outcomes, never password hashes.
+APP_AUTH_FUNCTIONS = (
+    "gridrisk_login_challenge(text, text)",
+    "gridrisk_login(text, text, text, bytea, integer, interval, interval, interval)",
+    "gridrisk_session_touch(bytea)",
+    "gridrisk_session_end(bytea, text)",
+    "gridrisk_cookie_key()",
+)
+# account's columns the dashboard may read (for the administrator's pages): all but the hash.
+ACCOUNT_READABLE_COLUMNS = (
+    "id, name, display_name, role, district_code, scope_codes, staff_id, disabled, "
+    "created_at, updated_at, password_changed_at"
+)
 
 
 def alembic_config(admin_url: str | None = None) -> Config:
@@ -53,3 +68,13 @@ def grant_app_role(admin_engine: Engine, app_role: str) -> None:
         conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
         # The audit trail is append-only for the dashboard: it records logins and exports.
         conn.execute(text(f"GRANT INSERT ON audit_event TO {role}"))
+        if conn.execute(text("SELECT to_regclass('account') IS NOT NULL")).scalar_one():
+            _grant_accounts(conn, role)
+
+
+def _grant_accounts(conn, role: str) -> None:
+    """No password hash, token or key for the dashboard: it logs in through the functions."""
+    conn.execute(text(f"REVOKE ALL ON {', '.join(ACCOUNT_TABLES)} FROM {role}"))
+    conn.execute(text(f"GRANT SELECT ({ACCOUNT_READABLE_COLUMNS}) ON account TO {role}"))
+    for function in APP_AUTH_FUNCTIONS:
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {role}"))
