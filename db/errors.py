@@ -9,6 +9,10 @@ __all__ = [
     "RuleVersionConflictError",
     "NoBandsInForceError",
     "BandsVersionConflictError",
+    "AccountError",
+    "PasswordPolicyError",
+    "UnknownAccountError",
+    "AccountScopeError",
 ]
 
 
@@ -34,3 +38,20 @@ class NoBandsInForceError(ValueError):
 
 class BandsVersionConflictError(ValueError):
     """A new version of assessment bands reuses an existing version name or start date."""
+
+
+class AccountError(ValueError):
+    """An account could not be created or changed as asked (the message says why, in Chinese:
+    the management command shows it to the administrator as it is)."""
+
+
+class PasswordPolicyError(AccountError):
+    """A new password is too short, is the account's name, or is a common password."""
+
+
+class UnknownAccountError(AccountError):
+    """No account has that name."""
+
+
+class AccountScopeError(AccountError):
+    """The region codes or staff member given do not fit the account's role."""
