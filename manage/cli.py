@@ -1,4 +1,4 @@
-"""``python -m manage``: accounts, kiosk links and the audit trail (as the owner role).
+"""``python -m manage``: accounts (``users``), kiosk links and the audit trail (as the owner role).
 
 Each group is a Typer sub-app in its own module, registered here. Every change a command makes
 is recorded in the audit trail (db/audit.py) with the operating-system user as the actor.
@@ -57,3 +57,9 @@ def audit(
     for row in rows.itertuples():
         table.add_row(f"{row.at:%Y-%m-%d %H:%M:%S}", row.actor, row.action, row.target or "", row.address or "")
     console.print(table)
+
+
+# Sub-apps, registered after the helpers above that they import.
+from manage.users import app as users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
