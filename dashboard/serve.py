@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "streamlit_config.toml"
-MAIN_SCRIPT = ROOT / "dashboard" / "Home.py"
+MAIN_SCRIPT = ROOT / "dashboard" / "app.py"  # Home.py with the login endpoints, as one st.App
 
 
 def _flag_value(value: object) -> str:
