@@ -26,10 +26,10 @@ ADMIN_ONLY = frozenset({"admin"})
 
 @dataclass(frozen=True)
 class PageSpec:
-    """A page of the app: its script (relative to dashboard/), title, URL path and the roles
-    that may open it."""
+    """A page of the app: its script (relative to dashboard/, or a function), title, URL path
+    and the roles that may open it."""
 
-    script: str
+    script: str | Callable[[], None]
     title: str
     url_path: str
     roles: frozenset[str]

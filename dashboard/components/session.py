@@ -76,7 +76,8 @@ def _request_cookies() -> Mapping[str, str]:
 
 def client_address() -> str | None:
     """The browser's address as Streamlit saw it (None on localhost), for the audit trail."""
-    return st.context.ip_address
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
 
 
 def authenticate() -> Viewer | None:
