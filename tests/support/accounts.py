@@ -16,7 +16,7 @@ from db.engine import create_app_engine
 from db.scope import Scope, apply_scope
 from loaders.demo_accounts import DEMO_ACCOUNTS
 
-__all__ = ["DEMO", "OFFICER_PASSWORD", "Neighbours", "neighbouring_officers", "session_cookie"]
+__all__ = ["DEMO", "OFFICER_PASSWORD", "Neighbours", "neighbouring_officers", "session_cookie", "demo_township"]
 
 DEMO = {account.role: account for account in DEMO_ACCOUNTS}
 OFFICER_PASSWORD = "neighbour-cell-watch"
@@ -47,7 +47,9 @@ _NEIGHBOURS_SQL = text(
     ), busy AS (
         SELECT c.* FROM cells c
         WHERE (SELECT count(*) FROM enterprise e WHERE e.cell_code = c.code) >= 4
-          AND EXISTS (SELECT 1 FROM hazard h WHERE h.region_path @> ARRAY[c.code] AND h.rectified_date IS NULL)
+          AND EXISTS (SELECT 1 FROM hazard h WHERE h.region_path @> ARRAY[c.code::text] AND h.rectified_date IS NULL)
+          AND EXISTS (SELECT 1 FROM inspection i WHERE i.region_path @> ARRAY[c.code::text])
+          AND EXISTS (SELECT 1 FROM grid_staff g WHERE g.cell_codes @> ARRAY[c.code::text])
     )
     SELECT a.code AS a, a.path[2] AS a_township, b.code AS b, b.path[2] AS b_township
     FROM busy a JOIN busy b ON a.code < b.code AND ST_Touches(a.geom, b.geom)
@@ -100,5 +102,19 @@ def session_cookie(app_url: str, name: str, password: str) -> str:
         with engine.connect() as conn:
             key = accounts.cookie_key(conn)
         return accounts.sign_cookie(result.token, key, dt.datetime.now(dt.UTC) + policy.absolute)
+    finally:
+        engine.dispose()
+
+
+def demo_township(live_db) -> str:
+    """The township of the demo's township head."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(live_db.admin_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT scope_codes[1] FROM account WHERE name = :n"), {"n": DEMO["township_head"].name}
+            ).scalar_one()
     finally:
         engine.dispose()
