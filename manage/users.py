@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from config import get_settings
 from db import accounts
@@ -124,7 +124,8 @@ def list_(
     frame = _run(lambda conn: accounts.list_accounts(conn, get_settings().district_code))
     if not include_disabled:
         frame = frame[~frame["disabled"]]
-    table = Table("账号", "姓名", "角色", "可见范围", "关联人员", "状态", "在线会话", "最近登录")
+    table = Table("姓名", "角色", "可见范围", "关联人员", "状态", "在线会话", "最近登录")
+    table.columns.insert(0, Column("账号", no_wrap=True))  # an identifier: never folded
     for row in frame.itertuples():
         table.add_row(
             row.name,
