@@ -26,31 +26,32 @@ class DemoAccount:
     name: str
     password: str
     role: str
-    display_name: str
+    display_name: str  # {township} and {staff}: the township's and the staff member's names
     sees_zh: str  # what the account sees, for the login page and the README
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("demo-leader", "bengshan-lingdao", "leader", "演示·领导", "全区，只读，无导出"),
-    DemoAccount("demo-analyst", "bengshan-fenxi", "analyst", "演示·分析人员", "全区，可导出"),
-    DemoAccount(
-        "demo-township", "bengshan-xiangzhen", "township_head", "演示·乡镇/街道负责人", "演示网格员所在的乡镇/街道"
-    ),
-    DemoAccount("demo-officer", "bengshan-wangge", "grid_officer", "演示·网格员", "名册中一名网格员负责的网格"),
-    DemoAccount("demo-admin", "bengshan-guanli", "admin", "演示·管理员", "全区，含管理功能"),
+    DemoAccount("demo-leader", "bengshan-lingdao", "leader", "演示领导", "全区，只读，无导出"),
+    DemoAccount("demo-analyst", "bengshan-fenxi", "analyst", "演示分析员", "全区，可导出"),
+    DemoAccount("demo-township", "bengshan-xiangzhen", "township_head", "演示·{township}", "演示网格员所在的乡镇/街道"),
+    DemoAccount("demo-officer", "bengshan-wangge", "grid_officer", "{staff}", "名册中一名网格员负责的网格"),
+    DemoAccount("demo-admin", "bengshan-guanli", "admin", "演示管理员", "全区，含管理功能"),
 )
 ACTOR = "loader:demo"
 
 
-def demo_officer_staff(engine: Engine, district: str) -> tuple[str, str, str, str] | None:
-    """The demo grid officer's staff member: (phone, name, cell code, township code), or None
-    when the roster is empty."""
+def demo_officer_staff(engine: Engine, district: str) -> tuple[str, str, str, str, str] | None:
+    """The demo grid officer's staff member: (phone, name, cell code, township name, township
+    code), or None when the roster is empty."""
     with engine.begin() as conn:
         apply_scope(conn, Scope.whole_district(district))
         row = conn.execute(
             text(
                 """
-                SELECT s.phone, s.name, s.cell_codes[1] AS cell, s.region_path[2] AS township
+                SELECT s.phone, s.name, s.cell_codes[1] AS cell,
+                       (SELECT u.name FROM region_unit u JOIN boundary_set b ON b.id = u.boundary_set_id AND b.is_current
+                        WHERE u.code = s.region_path[2]) AS township_name,
+                       s.region_path[2] AS township
                 FROM grid_staff s
                 WHERE s.district_code = :d AND s.role = '网格员' AND cardinality(s.cell_codes) = 1
                 ORDER BY (SELECT count(*) FROM enterprise e WHERE e.cell_code = s.cell_codes[1]) DESC, s.phone
@@ -69,7 +70,7 @@ def ensure_demo_accounts(engine: Engine, district: str, *, console: Console | No
     staff = demo_officer_staff(engine, district)
     if staff is None:
         return []
-    phone, staff_name, _cell, township = staff
+    phone, staff_name, _cell, township_name, township = staff
     created = []
     with engine.begin() as conn:
         for account in DEMO_ACCOUNTS:
@@ -82,7 +83,7 @@ def ensure_demo_accounts(engine: Engine, district: str, *, console: Console | No
                 role=account.role,
                 district=district,
                 actor=ACTOR,
-                display_name=staff_name if account.role == "grid_officer" else account.display_name,
+                display_name=account.display_name.format(township=township_name, staff=staff_name),
                 scope_codes=[township] if account.role == "township_head" else (),
                 staff_phone=phone if account.role == "grid_officer" else None,
             )

@@ -60,7 +60,7 @@ class Viewer:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name or self.name}（{ROLES_ZH.get(self.role, self.role)}）"
+        return f"{self.display_name or self.name} · {ROLES_ZH.get(self.role, self.role)}"
 
 
 @st.cache_resource(show_spinner=False)

@@ -96,7 +96,7 @@ def test_a_logged_in_analyst_sees_the_map_and_can_log_out(cookies, fake_map):
     assert not at.exception and not _is_login_page(at)
     assert next(m.value for m in at.metric if m.label == "企业数") == "20,004"
     account_box = at.sidebar.html[0].value
-    assert "演示·分析人员（分析人员）" in account_box and 'action="/auth/logout"' in account_box
+    assert "演示分析员 · 分析人员" in account_box and 'action="/auth/logout"' in account_box
 
 
 def test_a_reload_keeps_the_session(cookies, fake_map):
