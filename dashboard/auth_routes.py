@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Engine
@@ -33,6 +34,9 @@ from db.engine import create_app_engine
 __all__ = ["auth_routes", "safe_next", "client_address", "same_origin"]
 
 NOTICE_PARAMS = ("login_error", "logged_out")  # as dashboard.components.login
+# Each login costs one argon2 hash of 64 MiB (db/accounts.py): a burst of posts waits here
+# instead of taking the server's memory.
+_HASHING = threading.BoundedSemaphore(4)
 
 
 def _root(base_url_path: str) -> str:
@@ -97,7 +101,8 @@ def _cookie_key() -> bytes:
 def _login(name: str, password: str, address: str | None) -> tuple[accounts.LoginResult, str | None]:
     settings = get_settings()
     policy = accounts.AuthPolicy.from_settings(settings.auth)
-    result = accounts.login(_engine(), name, password, address=address, policy=policy)
+    with _HASHING:
+        result = accounts.login(_engine(), name, password, address=address, policy=policy)
     if not result.ok:
         return result, None
     expires_at = dt.datetime.now(dt.UTC) + policy.absolute
