@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.components.login import login_messages
 from db import accounts
-from tests.support.accounts import DEMO
+from tests.support.accounts import DEMO, OFFICER_PASSWORD, neighbouring_officers
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -39,6 +39,15 @@ def owner(app_env):
     engine = create_engine(app_env.admin_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def neighbours(live_db):
+    engine = create_engine(live_db.admin_url)
+    try:
+        return neighbouring_officers(engine)
+    finally:
+        engine.dispose()
 
 
 def _login_forms(at) -> list[str]:
@@ -190,8 +199,9 @@ def test_a_leader_has_no_export_and_an_analyst_an_audited_one(cookies, fake_map,
     assert event.actor == DEMO["analyst"].name and event.detail["rows"] == 20_004
 
 
-def test_a_page_gated_to_administrators_is_refused_to_a_grid_officer(cookies, owner):
-    cookies.login(DEMO["grid_officer"].name, DEMO["grid_officer"].password)
+def test_a_page_gated_to_administrators_is_refused_to_a_grid_officer(cookies, owner, neighbours):
+    officer = neighbours.a.name
+    cookies.login(officer, OFFICER_PASSWORD)
     at = _run(GATED)
     assert [m.value for m in at.markdown] == ["EVERYONE-CONTENT"]
     at.session_state["open"] = "admin-secret"  # the officer types the administrators' URL
@@ -205,7 +215,7 @@ def test_a_page_gated_to_administrators_is_refused_to_a_grid_officer(cookies, ow
                 text(
                     "SELECT count(*) FROM audit_event WHERE action = 'page_forbidden' AND actor = :a AND target = 'admin-secret'"
                 ),
-                {"a": DEMO["grid_officer"].name},
+                {"a": officer},
             ).scalar_one()
             >= 1
         )

@@ -49,9 +49,9 @@ _NEIGHBOURS_SQL = text(
         WHERE (SELECT count(*) FROM enterprise e WHERE e.cell_code = c.code) >= 4
           AND EXISTS (SELECT 1 FROM hazard h WHERE h.region_path @> ARRAY[c.code::text] AND h.rectified_date IS NULL)
           AND EXISTS (SELECT 1 FROM inspection i WHERE i.region_path @> ARRAY[c.code::text])
-          AND EXISTS (SELECT 1 FROM grid_staff g WHERE g.cell_codes @> ARRAY[c.code::text])
     )
-    SELECT a.code AS a, a.path[2] AS a_township, b.code AS b, b.path[2] AS b_township
+    SELECT a.code AS a, a.path AS a_path, a.path[2] AS a_township, b.code AS b, b.path AS b_path,
+           b.path[2] AS b_township
     FROM busy a JOIN busy b ON a.code < b.code AND ST_Touches(a.geom, b.geom)
          AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))::geography) > 50
     ORDER BY (a.path[2] <> b.path[2]) DESC, a.code, b.code
@@ -65,17 +65,33 @@ def _officer(conn, name: str, cell: str, township: str) -> Officer:
     return Officer(name, cell, township, tuple(r.uscc for r in rows), tuple(r.name for r in rows))
 
 
+def _ensure_staff(conn, cell: str, path: list[str]) -> None:
+    """A roster row for the cell (other tests replace the demo roster), so every scoped table
+    holds rows of both cells."""
+    if conn.execute(text("SELECT EXISTS (SELECT 1 FROM grid_staff WHERE :c = ANY(cell_codes))"), {"c": cell}).scalar():
+        return
+    conn.execute(
+        text(
+            "INSERT INTO grid_staff (phone, name, role, district_code, cell_codes, region_path) "
+            "VALUES (:phone, :name, '网格员', :d, :cells, :path)"
+        ),
+        {"phone": "0552-" + cell[-7:], "name": f"测试网格员{cell[-3:]}", "d": DISTRICT, "cells": [cell], "path": path},
+    )
+
+
 def neighbouring_officers(admin_engine: Engine) -> Neighbours:
     """Two grid officers of two neighbouring cells (different townships when two such cells
-    touch), each cell with enterprises and open hazards; created once per database."""
+    touch), each cell with enterprises, open hazards, inspections and a roster row; created once
+    per database."""
     with admin_engine.begin() as conn:
         apply_scope(conn, Scope.whole_district(DISTRICT))
         pair = conn.execute(_NEIGHBOURS_SQL, {"d": DISTRICT}).one()
         officers = []
-        for name, cell, township in (
-            ("iso-officer-a", pair.a, pair.a_township),
-            ("iso-officer-b", pair.b, pair.b_township),
+        for name, cell, path, township in (
+            ("iso-officer-a", pair.a, pair.a_path, pair.a_township),
+            ("iso-officer-b", pair.b, pair.b_path, pair.b_township),
         ):
+            _ensure_staff(conn, cell, list(path))
             if not accounts.account_exists(conn, name):
                 accounts.create_account(
                     conn,
