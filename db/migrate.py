@@ -48,8 +48,9 @@ def app_role_from_url(app_url: str) -> str:
 
 
 def grant_app_role(admin_engine: Engine, app_role: str) -> None:
-    """Read access for the dashboard's role, and appending to the audit trail; row-level
-    security still filters every scoped row.
+    """Read access for the dashboard's role, appending to the audit trail, and the login
+    functions (never a password hash, token or key: revision 0011); row-level security still
+    filters every scoped row.
 
     Idempotent. Run after every upgrade (new tables need their grant).
     """

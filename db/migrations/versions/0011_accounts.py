@@ -22,7 +22,8 @@ Least privilege for the dashboard's role (DATABASE_URL), decided here:
   ``gridrisk_session_end(hash, reason)`` revokes it, so logout ends it everywhere it is used.
 - The time is the database's clock (``clock_timestamp()``), never one the caller passes: a caller
   cannot step past a lock-out. Lock-out limits and session lifetimes are arguments
-  (config/settings.py ``auth``), so an install can change them without a migration.
+  (config/settings.py ``auth``), so an install can change them without a migration; the app role
+  is trusted to pass the configured ones, as it is trusted to set the scope of each transaction.
 - A grid officer linked to a staff member sees that member's cells as the roster holds them at
   each request (grid_staff is under forced row-level security, so the lookup sets the district
   scope inside the function and restores the caller's before returning).
