@@ -1,5 +1,5 @@
 """Typed, frozen settings loaded once from the environment and an optional TOML file."""
 
-from config.settings import Basemap, MapDefaults, Palette, Settings, get_settings
+from config.settings import Auth, Basemap, MapDefaults, Palette, Settings, get_settings
 
-__all__ = ["Basemap", "MapDefaults", "Palette", "Settings", "get_settings"]
+__all__ = ["Auth", "Basemap", "MapDefaults", "Palette", "Settings", "get_settings"]

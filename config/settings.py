@@ -30,7 +30,7 @@ from pydantic_settings import (
 
 from geo.palette import GRADES, luminance_conflicts, relative_luminance
 
-__all__ = ["Basemap", "MapDefaults", "Palette", "Settings", "WallSettings", "get_settings", "PROJECT_ROOT"]
+__all__ = ["Auth", "Basemap", "MapDefaults", "Palette", "Settings", "WallSettings", "get_settings", "PROJECT_ROOT"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_ENV_FILE = PROJECT_ROOT / ".data" / "local.env"
@@ -154,6 +154,22 @@ class WallSettings(BaseModel):
         return value
 
 
+class Auth(BaseModel):
+    """Login, lock-out and session lifetimes (db/accounts.py enforces them in the database)."""
+
+    model_config = _FROZEN
+
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a session unused this long ends
+    absolute_hours: float = Field(12, gt=0, le=24 * 30)  # and every session ends this long after login
+    max_failures: int = Field(5, ge=1, le=100)  # failed logins of one account or address before a lock
+    lockout_minutes: int = Field(15, ge=1, le=24 * 60)  # how long the lock lasts (and the counting window)
+    cookie_name: str = Field("gridrisk_session", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    cookie_secure: bool = False  # set true when the dashboard is served over HTTPS only
+    # Behind a reverse proxy every request comes from the proxy's address, so per-address lock-out
+    # would lock everyone at once: trust the last hop the proxy appends to X-Forwarded-For instead.
+    trust_forwarded_for: bool = False
+
+
 class Settings(BaseSettings):
     """The application's settings; load with :func:`get_settings`."""
 
@@ -187,6 +203,7 @@ class Settings(BaseSettings):
     palette: Palette = Palette()
     map: MapDefaults = MapDefaults()
     wall: WallSettings = WallSettings()
+    auth: Auth = Auth()
 
     @field_validator("timezone")
     @classmethod

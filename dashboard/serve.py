@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "streamlit_config.toml"
-MAIN_SCRIPT = ROOT / "dashboard" / "Home.py"
+MAIN_SCRIPT = ROOT / "dashboard" / "app.py"  # Home.py with the login endpoints, as one st.App
 UPKEEP_CHECK_S = 60.0  # how often the supervisor looks at the date (the upkeep runs once a day)
 
 

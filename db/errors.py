@@ -10,6 +10,10 @@ __all__ = [
     "NoBandsInForceError",
     "BandsVersionConflictError",
     "KioskTokenError",
+    "AccountError",
+    "PasswordPolicyError",
+    "UnknownAccountError",
+    "AccountScopeError",
 ]
 
 
@@ -39,3 +43,20 @@ class BandsVersionConflictError(ValueError):
 
 class KioskTokenError(ValueError):
     """A kiosk token cannot be created or revoked as asked (unknown scope code, unknown id)."""
+
+
+class AccountError(ValueError):
+    """An account could not be created or changed as asked (the message says why, in Chinese:
+    the management command shows it to the administrator as it is)."""
+
+
+class PasswordPolicyError(AccountError):
+    """A new password is too short, is the account's name, or is a common password."""
+
+
+class UnknownAccountError(AccountError):
+    """No account has that name."""
+
+
+class AccountScopeError(AccountError):
+    """The region codes or staff member given do not fit the account's role."""

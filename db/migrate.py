@@ -8,8 +8,23 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from config.settings import PROJECT_ROOT
+from db.models import ACCOUNT_TABLES
 
-__all__ = ["alembic_config", "upgrade", "grant_app_role", "app_role_from_url"]
+__all__ = ["alembic_config", "upgrade", "grant_app_role", "app_role_from_url", "APP_AUTH_FUNCTIONS"]
+
+# What the dashboard logs in through (revision 0011): outcomes, never password hashes.
+APP_AUTH_FUNCTIONS = (
+    "gridrisk_login_challenge(text, text)",
+    "gridrisk_login(text, text, text, bytea, integer, interval, interval, interval)",
+    "gridrisk_session_touch(bytea)",
+    "gridrisk_session_end(bytea, text)",
+    "gridrisk_cookie_key()",
+)
+# account's columns the dashboard may read (for the administrator's pages): all but the hash.
+ACCOUNT_READABLE_COLUMNS = (
+    "id, name, display_name, role, district_code, scope_codes, staff_id, disabled, "
+    "created_at, updated_at, password_changed_at"
+)
 
 
 def alembic_config(admin_url: str | None = None) -> Config:
@@ -33,8 +48,9 @@ def app_role_from_url(app_url: str) -> str:
 
 
 def grant_app_role(admin_engine: Engine, app_role: str) -> None:
-    """Read access for the dashboard's role, and appending to the audit trail; row-level
-    security still filters every scoped row.
+    """Read access for the dashboard's role, appending to the audit trail, and the login
+    functions (never a password hash, token or key: revision 0011); row-level security still
+    filters every scoped row.
 
     Idempotent. Run after every upgrade (new tables need their grant).
     """
@@ -58,3 +74,13 @@ def grant_app_role(admin_engine: Engine, app_role: str) -> None:
         if conn.execute(text("SELECT to_regclass('public.kiosk_token')")).scalar() is not None:
             conn.execute(text(f"REVOKE ALL ON kiosk_token FROM {role}"))
             conn.execute(text(f"GRANT EXECUTE ON FUNCTION gridrisk_kiosk_check(text) TO {role}"))
+        if conn.execute(text("SELECT to_regclass('account') IS NOT NULL")).scalar_one():
+            _grant_accounts(conn, role)
+
+
+def _grant_accounts(conn, role: str) -> None:
+    """No password hash, token or key for the dashboard: it logs in through the functions."""
+    conn.execute(text(f"REVOKE ALL ON {', '.join(ACCOUNT_TABLES)} FROM {role}"))
+    conn.execute(text(f"GRANT SELECT ({ACCOUNT_READABLE_COLUMNS}) ON account TO {role}"))
+    for function in APP_AUTH_FUNCTIONS:
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {role}"))

@@ -22,6 +22,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Interval,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -49,6 +51,13 @@ __all__ = [
     "GradingRule",
     "AssessmentBand",
     "RegionGrade",
+    "Account",
+    "LoginAttempt",
+    "LoginLock",
+    "AppSession",
+    "AuthSecret",
+    "ACCOUNT_ROLES",
+    "ACCOUNT_TABLES",
     "SCOPED_TABLES",
 ]
 
@@ -414,6 +423,110 @@ class RegionGrade(Base):
     hazards_major_open: Mapped[int] = mapped_column(Integer)
     hazards_listed_open: Mapped[int] = mapped_column(Integer)
     hazards_overdue_major: Mapped[int] = mapped_column(Integer)
+
+
+# Roles an account can hold (DOMAIN.md §6); the kiosk is a token, not an account.
+ACCOUNT_ROLES = ("leader", "analyst", "township_head", "grid_officer", "admin")
+
+
+class Account(Base):
+    """A person who logs in: an argon2 password hash, a role and the region codes they may see.
+
+    The dashboard's role never reads ``password_hash``: it may select the other columns and call
+    the SECURITY DEFINER functions of revision 0011 (db/accounts.py). A grid officer linked to a
+    staff member (``staff_id``) sees that member's cells, whatever the roster says at login;
+    otherwise ``scope_codes`` (a township head's township, the district for the district roles).
+    """
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ACCOUNT_ROLES!r}", name="ck_account_role"),
+        CheckConstraint("name ~ '^[a-z0-9][a-z0-9._-]{1,39}$'", name="ck_account_name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)  # the login name, lower case
+    display_name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, PHC string format
+    role: Mapped[str] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(String(40))
+    scope_codes: Mapped[list[str]] = mapped_column(TextArray, server_default=text("'{}'::text[]"))
+    staff_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("grid_staff.id", ondelete="SET NULL"))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+    password_changed_at: Mapped[dt.datetime] = _created()
+
+
+class LoginAttempt(Base):
+    """Every login attempt, by the name typed (existing or not) and the client address: the
+    lock-out counts failures here."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('ok', 'failed', 'locked', 'disabled', 'no_scope')", name="ck_login_attempt_outcome"
+        ),
+        Index("ix_login_attempt_name_at", "account_name", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
+    account_name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+
+
+class LoginLock(Base):
+    """A lock on an account name or a client address until ``locked_until``."""
+
+    __tablename__ = "login_lock"
+    __table_args__ = (CheckConstraint("kind IN ('account', 'address')", name="ck_login_lock_kind"),)
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppSession(Base):
+    """A logged-in session: only the SHA-256 of its random token is stored. Revoked on logout,
+    on a password change or disabling, and when idle or past its absolute lifetime."""
+
+    __tablename__ = "app_session"
+    __table_args__ = (
+        CheckConstraint("octet_length(token_hash) = 32", name="ck_app_session_token_hash"),
+        Index("ix_app_session_account_id", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("account.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    idle_timeout: Mapped[dt.timedelta] = mapped_column(Interval)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuthSecret(Base):
+    """The install's keys, made at migration: the cookie signing key and the key that derives
+    decoy salts for unknown login names. One row; only the owner reads it."""
+
+    __tablename__ = "auth_secret"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_auth_secret_one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    cookie_key: Mapped[bytes] = mapped_column(LargeBinary)
+    decoy_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# The dashboard's role may not read these tables (password hashes, session tokens, keys), apart
+# from account's non-secret columns; it calls the functions of revision 0011 instead.
+ACCOUNT_TABLES = ("account", "login_attempt", "login_lock", "app_session", "auth_secret")
 
 
 # Tables whose rows are scoped by region_path under row-level security; later migrations add

@@ -29,6 +29,7 @@ from geo.demo_hazards import (
 )
 from loaders.audit import write_audit
 from loaders.boundaries import BoundaryOptions, load_boundaries
+from loaders.demo_accounts import ensure_demo_accounts
 from loaders.enterprises import EnterpriseOptions, load_enterprises
 from loaders.hazards import HazardOptions, load_hazards
 from loaders.inspections import InspectionOptions, load_inspections
@@ -171,7 +172,8 @@ def _has_grid(engine: Engine) -> bool:
 
 def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None = None) -> bool:
     """Load the demo data through the bureau's own loaders; with ``if_empty`` only what the
-    database does not hold yet, and shift an older demo's dates forward to today."""
+    database does not hold yet, and shift an older demo's dates forward to today. The demo's
+    accounts (one per role, loaders/demo_accounts.py) are created when missing."""
     say = (console or Console(stderr=True)).print
     today = get_settings().today()
     grid_file = demo_grid_path()
@@ -198,6 +200,7 @@ def load_demo(engine: Engine, *, if_empty: bool = False, console: Console | None
         loaded = True
     elif shift_demo_dates(engine, today, say):
         loaded = True
+    ensure_demo_accounts(engine, DEMO_DISTRICT, console=console)
     with engine.begin() as conn:
         if loaded:
             refresh_grades(conn, DEMO_DISTRICT, as_of=today)

@@ -1,4 +1,4 @@
-"""``python -m manage``: accounts, kiosk links and the audit trail (as the owner role).
+"""``python -m manage``: accounts (``users``), kiosk links and the audit trail (as the owner role).
 
 Each group is a Typer sub-app in its own module, registered here. Every change a command makes
 is recorded in the audit trail (db/audit.py) with the operating-system user as the actor.
@@ -62,8 +62,10 @@ def audit(
 def _register_sub_apps() -> None:
     # Imported here: the sub-apps import engine(), operator() and console from this module.
     from manage import kiosk
+    from manage.users import app as users_app
 
     app.add_typer(kiosk.app, name="kiosk")
+    app.add_typer(users_app, name="users")
 
 
 _register_sub_apps()

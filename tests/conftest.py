@@ -166,8 +166,9 @@ def serve_dashboard(db: ScratchDatabase, *, env: dict[str, str] | None = None, l
 
 @pytest.fixture(scope="session")
 def app_server(live_db: ScratchDatabase) -> Iterator[str]:
-    """The dashboard served by the real launcher against the live test database."""
-    with serve_dashboard(live_db) as base_url:
+    """The dashboard served by the real launcher against the live test database. It trusts
+    X-Forwarded-For, so a lock-out test can come from an address of its own."""
+    with serve_dashboard(live_db, env={"GRIDRISK_AUTH__TRUST_FORWARDED_FOR": "true"}) as base_url:
         yield base_url
 
 
@@ -216,3 +217,61 @@ def offline_page(browser) -> Iterator[OfflinePage]:
     page = OfflinePage(browser, viewport={"width": 1600, "height": 1000})
     yield page
     page.close()
+
+
+# ---------------------------------------------------------------- logged-in sessions
+
+
+def log_in(context, base_url: str, name: str, password: str) -> None:
+    """Log a browser context in through the login endpoint (its cookie jar keeps the cookie)."""
+    response = context.request.post(
+        f"{base_url}/auth/login", form={"account": name, "password": password, "next": "/"}, max_redirects=0
+    )
+    assert response.status == 303 and "login_error" not in response.headers["location"], response.headers
+    assert any(c["name"] == get_settings().auth.cookie_name for c in context.cookies()), "no session cookie"
+
+
+@pytest.fixture()
+def analyst_page(app_server, offline_page) -> OfflinePage:
+    """An offline page whose browser is logged in as the demo's analyst (the whole district)."""
+    from tests.support.accounts import DEMO
+
+    log_in(offline_page.context, app_server, DEMO["analyst"].name, DEMO["analyst"].password)
+    return offline_page
+
+
+class AppTestCookies:
+    """The cookies AppTest sessions send (AppTest cannot set any): ``login(name, password)``
+    logs in through the dashboard's role and sends the signed session cookie with every
+    following run; ``send(value)`` sends any value (a tampered cookie), ``None`` none."""
+
+    def __init__(self, app_url: str) -> None:
+        self.app_url = app_url
+        self.sent: dict[str, str] = {}
+
+    def login(self, name: str, password: str) -> str:
+        from tests.support.accounts import session_cookie
+
+        return self.send(session_cookie(self.app_url, name, password))
+
+    def send(self, value: str | None) -> str | None:
+        self.sent.clear()
+        if value is not None:
+            self.sent[get_settings().auth.cookie_name] = value
+        return value
+
+
+@pytest.fixture()
+def cookies(app_env: ScratchDatabase, monkeypatch: pytest.MonkeyPatch) -> AppTestCookies:
+    jar = AppTestCookies(app_env.app_url)
+    monkeypatch.setattr("dashboard.components.session._request_cookies", lambda: dict(jar.sent))
+    return jar
+
+
+@pytest.fixture()
+def analyst(cookies: AppTestCookies) -> AppTestCookies:
+    """AppTest sessions logged in as the demo's analyst (the whole district, with exports)."""
+    from tests.support.accounts import DEMO
+
+    cookies.login(DEMO["analyst"].name, DEMO["analyst"].password)
+    return cookies

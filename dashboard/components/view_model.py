@@ -9,6 +9,7 @@ figures, rankings, trend, overdue list and enterprise table. The page only rende
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from geo.indicators import filter_enterprises, place_type_indicators, rank, regi
 __all__ = [
     "RegionView",
     "build_view",
+    "home_region",
     "rate_text",
     "resolve_region",
     "tier_choices",
@@ -62,12 +64,31 @@ class RegionView:
     period: tuple[dt.date, dt.date]
 
 
+def home_region(units: gpd.GeoDataFrame) -> str | None:
+    """The scope's top unit: the deepest unit on the path of every unit that is no one's
+    ancestor (the district for a whole-district user, a township head's township, a grid
+    officer's cell, or the village holding an officer's cells). ``units`` holds the scope's
+    units and their ancestors (db.queries.scope_units)."""
+    ancestors = {code for path in units["path"] for code in list(path)[:-1]}
+    leaves = [list(path) for code, path in zip(units["code"], units["path"], strict=True) if code not in ancestors]
+    if not leaves:
+        return None
+    common = leaves[0]
+    for path in leaves[1:]:
+        common = common[: len(os.path.commonprefix([common, path]))]
+    present = set(units["code"])
+    return next((code for code in reversed(common) if code in present), None)
+
+
 def resolve_region(units: gpd.GeoDataFrame, state: ViewState, district: str) -> pd.Series:
-    """The viewed unit: the state's region when the scope has it, else the scope's top unit
-    (the district for a whole-district user; a township head's township)."""
+    """The viewed unit: the state's region when the scope has it (an out-of-scope code in the
+    URL shows nothing of it), else the scope's top unit (:func:`home_region`)."""
     by_code = units.set_index("code", drop=False)
     if state.region and state.region in by_code.index:
         return by_code.loc[state.region]
+    home = home_region(units)
+    if home is not None:
+        return by_code.loc[home]
     if district in by_code.index:
         return by_code.loc[district]
     return units.sort_values(["tier", "code"]).iloc[0]

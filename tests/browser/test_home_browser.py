@@ -83,8 +83,8 @@ def _blend(colour: str, opacity: float, background: str) -> np.ndarray:
     return rgb * opacity + bg * (1 - opacity)
 
 
-def test_cell_colours_match_the_database_grades_offline(app_server, offline_page, live_db):
-    page = offline_page.page
+def test_cell_colours_match_the_database_grades_offline(app_server, analyst_page, live_db):
+    page = analyst_page.page
     _open(page, f"{app_server}/?tier=4")
     frame = _map_frame(page)
     assert _legend_title(frame) == "网格风险等级"
@@ -127,11 +127,11 @@ def test_cell_colours_match_the_database_grades_offline(app_server, offline_page
     assert checked >= 20, "too few cells sampled"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "risk_map_cells.png"))
-    assert offline_page.blocked == [], f"the page tried to reach the internet: {offline_page.blocked}"
+    assert analyst_page.blocked == [], f"the page tried to reach the internet: {analyst_page.blocked}"
 
 
-def test_click_drills_down_and_the_breadcrumb_returns(app_server, offline_page):
-    page = offline_page.page
+def test_click_drills_down_and_the_breadcrumb_returns(app_server, analyst_page):
+    page = analyst_page.page
     _open(page, app_server)
     frame = _map_frame(page)
     assert _legend_title(frame) == "乡镇/街道风险等级"
@@ -155,7 +155,7 @@ def test_click_drills_down_and_the_breadcrumb_returns(app_server, offline_page):
                    return t && t.textContent === "乡镇/街道风险等级"; }""",
         timeout=60_000,
     )
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []
 
 
 def _metric(page, label: str) -> str:
@@ -163,8 +163,8 @@ def _metric(page, label: str) -> str:
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def test_a_deep_link_restores_the_view_and_a_filter_changes_map_and_numbers(app_server, offline_page):
-    page = offline_page.page
+def test_a_deep_link_restores_the_view_and_a_filter_changes_map_and_numbers(app_server, analyst_page):
+    page = analyst_page.page
     _open(page, f"{app_server}/?region=340303001&hstate=open")
     frame = _map_frame(page)
     assert _legend_title(frame) == "社区/村风险等级"
@@ -194,7 +194,7 @@ def test_a_deep_link_restores_the_view_and_a_filter_changes_map_and_numbers(app_
         timeout=60_000,
     )
     assert "region=340303001" in page.url and "hstate=open" in page.url
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []
 
 
 @pytest.fixture()

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-pytestmark = pytest.mark.db
+# Every test here runs as the demo's analyst (the login gate is tested in test_login_apptest.py).
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("analyst")]
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 DISTRICT = "340303"
 
@@ -112,11 +113,22 @@ def test_clicking_an_enterprise_shows_its_details_beside_the_map(app_env, fake_m
     assert any("统一社会信用代码" in md.value for md in at.markdown)
 
 
-def test_without_boundaries_the_page_says_how_to_load_them(app_env, fake_map, monkeypatch):
+def test_without_boundaries_the_page_says_how_to_load_them(app_env, fake_map, monkeypatch, cookies):
+    from sqlalchemy import create_engine
+
     from config import get_settings
+    from db import accounts
 
     monkeypatch.setenv("GRIDRISK_DISTRICT_CODE", "999999")
     get_settings.cache_clear()
+    engine = create_engine(app_env.admin_url)  # an analyst of a district with no boundaries loaded
+    with engine.begin() as conn:
+        if not accounts.account_exists(conn, "analyst-999999"):
+            accounts.create_account(
+                conn, name="analyst-999999", password="empty-district-1", role="analyst", district="999999", actor="t"
+            )
+    engine.dispose()
+    cookies.login("analyst-999999", "empty-district-1")
     at = AppTest.from_file(HOME, default_timeout=60).run()
     assert not at.exception
     assert "python -m loaders outline" in at.warning[0].value
