@@ -15,7 +15,7 @@ import streamlit as st
 
 from config import get_settings
 from dashboard.components.load_jobs import LoadJob, UploadedData, job_registry
-from dashboard.components.tables import table_with_downloads
+from dashboard.components.tables import ExportContext, paged_table
 from geo.chinese_crs import parse_coordinate_system
 from geo.grading import RULES
 from loaders.jobs import JobState, LoadRequest
@@ -273,14 +273,15 @@ def _problems_frame(problems: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def _problems_block(job: LoadJob, problems: list[dict[str, object]], *, what: str, stem: str, key: str) -> None:
-    table_with_downloads(
+    paged_table(
         _problems_frame(problems),
-        title=f"{job.file_name} {what}",
-        filters=f"文件：{job.file_name}；{KIND_NAMES_ZH[job.request.kind]}",
-        data_time=job.started_at,
-        stem=f"{Path(job.file_name).stem}.{stem}",
         key=f"{key}_{job.id}",
-        height=min(240, 38 + 35 * len(problems)),  # no empty rows under a short table
+        export=ExportContext(
+            title=f"{job.file_name} {what}",
+            filters=f"文件：{job.file_name}；{KIND_NAMES_ZH[job.request.kind]}",
+            data_time=job.started_at,
+            stem=f"{Path(job.file_name).stem}.{stem}",
+        ),
     )
 
 

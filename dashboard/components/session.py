@@ -135,9 +135,12 @@ def current_scope() -> Scope:
     return current_viewer().scope
 
 
-def audited_export(viewer: Viewer, file_name: str, rows: int, make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """``make``, recording an ``export`` audit row when the file is made (on the click). What
-    it needs is bound now: the callable runs outside the script's run."""
+def audited_export(
+    viewer: Viewer, file_name: str, rows: int, make: Callable[[], bytes], *, detail: dict | None = None
+) -> Callable[[], bytes]:
+    """``make``, recording an ``export`` audit row when the file is made (on the click), with
+    ``detail`` (table, filters, columns …) beside the viewer's role and scope. What it needs is
+    bound now: the callable runs outside the script's run."""
     engine, address = app_engine(), client_address()
 
     def export() -> bytes:
@@ -148,7 +151,7 @@ def audited_export(viewer: Viewer, file_name: str, rows: int, make: Callable[[],
             action="export",
             subject=file_name,
             address=address,
-            detail={"rows": rows, "role": viewer.role, "scope": viewer.scope.cache_key},
+            detail={**(detail or {}), "rows": rows, "role": viewer.role, "scope": viewer.scope.cache_key},
         )
         return data
 

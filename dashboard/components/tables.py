@@ -22,9 +22,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components.exports import to_csv_bytes, to_xlsx_bytes
+from dashboard.components.session import audited_export, current_viewer
 from dashboard.components.table_rows import USCC_COLUMN
 
-__all__ = ["ExportContext", "PAGE_SIZE", "enterprise_url", "export_file", "paged_table", "sort_rows"]
+__all__ = ["ExportContext", "PAGE_SIZE", "enterprise_url", "export_detail", "export_file", "paged_table", "sort_rows"]
 
 PAGE_SIZE = 100
 FEW_ROWS = 10  # up to this many rows a table is drawn as it comes, without sort and column controls
@@ -55,58 +56,37 @@ def sort_rows(frame: pd.DataFrame, by: str | None, *, descending: bool = False) 
     return frame.sort_values(by, ascending=not descending, kind="stable", na_position="last")
 
 
+def export_detail(frame: pd.DataFrame, fmt: str, context: ExportContext) -> dict:
+    """What an export's audit row says: the table, filters, rows, columns and format."""
+    return {
+        "table": context.title,
+        "filters": context.filters,
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "format": fmt,
+        "file": f"{context.stem}.{fmt}",
+    }
+
+
 def export_file(
     frame: pd.DataFrame,
     fmt: str,
     context: ExportContext,
-    record: Callable[[dict], None],
+    record: Callable[[dict], None] | None = None,
 ) -> Callable[[], bytes]:
-    """The download's deferred body: builds the file when the user clicks, records the audit
-    row, then hands the bytes over. If the audit row cannot be written, no file is produced."""
+    """The download's deferred body: builds the file when the user clicks, then ``record``s
+    its :func:`export_detail` (the page passes it through session.audited_export instead)."""
 
     def build() -> bytes:
         if fmt == "xlsx":
             body = to_xlsx_bytes(frame, title=context.title, filters=context.filters, data_time=context.data_time)
         else:
             body = to_csv_bytes(frame)
-        record(
-            {
-                "table": context.title,
-                "filters": context.filters,
-                "rows": len(frame),
-                "columns": [str(c) for c in frame.columns],
-                "format": fmt,
-                "file": f"{context.stem}.{fmt}",
-            }
-        )
+        if record is not None:
+            record(export_detail(frame, fmt, context))
         return body
 
     return build
-
-
-def _audit_recorder(file_name_stem: str) -> Callable[[dict], None]:
-    """Bind who and where now, in the script run: the deferred body runs on another thread,
-    where the session (and so the viewer) is not available."""
-    from dashboard.components.data import app_engine
-    from dashboard.components.session import current_viewer
-    from db.audit import record_event
-
-    actor = current_viewer().name
-    address = st.context.ip_address
-    address = address if isinstance(address, str) else None  # None behind some proxies and under AppTest
-    engine = app_engine()
-
-    def record(detail: dict) -> None:
-        record_event(
-            engine,
-            actor=actor,
-            action="export",
-            subject=detail.get("file", file_name_stem),
-            address=address,
-            detail=detail,
-        )
-
-    return record
 
 
 def _step(key: str, delta: int) -> None:
@@ -176,31 +156,29 @@ def _pager(total_rows: int, key: str, page_size: int) -> int:
 
 
 def _downloads(frame: pd.DataFrame, context: ExportContext, key: str) -> None:
-    from dashboard.components.session import current_viewer
-
-    if not current_viewer().can_export:
+    """Excel and CSV of every row, for viewers who may export; each file made on the click
+    leaves one audit row (session.audited_export: who, from where, what)."""
+    viewer = current_viewer()
+    if not viewer.can_export:
         st.caption("当前账号无导出权限。")
         return
-    record = _audit_recorder(context.stem)
     with st.container(horizontal=True, gap="small"):
-        st.download_button(
-            "下载 Excel",
-            export_file(frame, "xlsx", context, record),
-            file_name=f"{context.stem}.xlsx",
-            mime=XLSX_MIME,
-            key=f"{key}_xlsx",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-        st.download_button(
-            "下载 CSV",
-            export_file(frame, "csv", context, record),
-            file_name=f"{context.stem}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-            icon=":material/download:",
-        )
+        for fmt, label, mime in (("xlsx", "下载 Excel", XLSX_MIME), ("csv", "下载 CSV", "text/csv")):
+            st.download_button(
+                label,
+                audited_export(
+                    viewer,
+                    f"{context.stem}.{fmt}",
+                    len(frame),
+                    export_file(frame, fmt, context),
+                    detail=export_detail(frame, fmt, context),
+                ),
+                file_name=f"{context.stem}.{fmt}",
+                mime=mime,
+                key=f"{key}_{fmt}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
 
 
 def paged_table(

@@ -14,8 +14,19 @@ from config.settings import Settings
 from dashboard.components.session import Viewer
 from db.scope import Scope, apply_scope
 from tests.support.html_enterprise import HTML_NAME, html_named_enterprise
+from tests.support.viewers import as_viewer
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture(autouse=True)
+def _as_analyst():
+    """Every run of this module is a whole-district analyst's unless a test says otherwise (the
+    login itself is tested in test_login_apptest.py)."""
+    with as_viewer(Viewer("测试分析员", "analyst", Scope.whole_district("340303"))):
+        yield
+
+
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 DISTRICT = "340303"
 ENTERPRISE_PAGE = "pages/enterprise.py"
@@ -47,9 +58,7 @@ def today(app_env, monkeypatch):
 
 
 def _viewer(scope: Scope, role: str = "analyst") -> mock._patch:
-    return mock.patch(
-        "dashboard.components.session.current_viewer", return_value=Viewer(name="测试", role=role, scope=scope)
-    )
+    return as_viewer(Viewer(name="测试", role=role, scope=scope))
 
 
 def _open(uscc: str) -> AppTest:

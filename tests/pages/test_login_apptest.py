@@ -169,8 +169,8 @@ def _exports():
 
     real = tables.audited_export
 
-    def capture(viewer, file_name, rows, make):
-        export = real(viewer, file_name, rows, make)
+    def capture(viewer, file_name, rows, make, **kwargs):
+        export = real(viewer, file_name, rows, make, **kwargs)
         made.append((file_name, export))
         return export
 

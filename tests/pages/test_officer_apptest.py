@@ -4,7 +4,6 @@ on a frozen day, and another user choosing a cell of their scope."""
 import datetime as dt
 import re
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.components.session import Viewer
 from db.scope import Scope, apply_scope
+from tests.support.viewers import as_viewer
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -69,7 +69,7 @@ def frozen(app_env, monkeypatch):
 def _run_as(viewer: Viewer, params: dict | None = None) -> AppTest:
     at = AppTest.from_file(HOME, default_timeout=120)
     at.query_params.update(params or {})
-    with mock.patch("dashboard.components.session.current_viewer", return_value=viewer):
+    with as_viewer(viewer):
         at.switch_page("pages/officer.py").run()
     return at
 

@@ -17,8 +17,19 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.session import Viewer
 from dashboard.components.tables import PAGE_SIZE
 from db.scope import Scope
+from tests.support.viewers import as_viewer
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture(autouse=True)
+def _as_analyst():
+    """Every run of this module is a whole-district analyst's unless a test says otherwise (the
+    login itself is tested in test_login_apptest.py)."""
+    with as_viewer(Viewer("测试分析员", "analyst", Scope.whole_district("340303"))):
+        yield
+
+
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 DISTRICT = "340303"
 # Before paging the district view sent ≈3.4 MB of table rows; one page of each table is a
@@ -135,7 +146,7 @@ def test_a_csv_download_starts_with_a_bom(app_env, quiet_map, downloads):
 
 def test_leaders_get_no_downloads(app_env, quiet_map, downloads):
     leader = Viewer(name="领导", role="leader", scope=Scope.whole_district(DISTRICT))
-    with mock.patch("dashboard.components.session.current_viewer", return_value=leader):
+    with as_viewer(leader):
         at = AppTest.from_file(HOME, default_timeout=180).run()
     assert not at.exception
     assert downloads.by_name == {}

@@ -9,10 +9,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components.session import Viewer
 from db.kiosk import create_kiosk_token, revoke_kiosk_token
 from db.scope import Scope
+from tests.support.viewers import as_viewer
 
 pytestmark = pytest.mark.db
+
+
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 DISTRICT = "340303"
 DEAD_URL = "postgresql+psycopg://nobody@127.0.0.1:9/nowhere"  # port 9 (discard): refused at once
@@ -79,10 +83,11 @@ def test_a_revoked_or_wrong_token_gets_a_plain_refusal(app_env, tokens, which):
 
 
 def test_without_a_token_the_wall_is_a_page_among_the_others(app_env, tokens):
-    at = AppTest.from_file(HOME, default_timeout=180).run()
-    assert not at.exception
-    assert "安全风险四色图" in at.title[0].value  # the analyst's map is still the home page
-    at.switch_page("pages/wall.py").run()
+    with as_viewer(Viewer("测试分析员", "analyst", Scope.whole_district(DISTRICT))):
+        at = AppTest.from_file(HOME, default_timeout=180).run()
+        assert not at.exception
+        assert "安全风险四色图" in at.title[0].value  # the analyst's map is still the home page
+        at.switch_page("pages/wall.py").run()
     assert not at.exception
     assert 'data-testid="wall-kpis"' in _html(at)
 

@@ -31,6 +31,7 @@ def _administrator() -> session.Viewer:
 def main() -> None:
     # Streamlit runs the pages in this process: they import the patched module from sys.modules.
     session.current_viewer = _administrator
+    session.authenticate = _administrator  # Home.py's gate: every session logged in as the administrator
     if os.environ.get("TEST_UPLOADS_DIR"):
         jobs.UPLOADS_DIR = Path(os.environ["TEST_UPLOADS_DIR"])
     sys.argv = ["streamlit", "run", str(MAIN_SCRIPT), *config_flags(), *sys.argv[1:]]
