@@ -34,12 +34,10 @@ __all__ = [
     "list_kiosk_tokens",
     "check_kiosk_token",
     "KIOSK_PARAM",
-    "WALL_PATH",
 ]
 
 TOKEN_BYTES = 32  # 256 bits: guessing is hopeless, so one unsalted SHA-256 is enough to store it
 KIOSK_PARAM = "kiosk"  # the URL's query parameter carrying the token
-WALL_PATH = "wall"  # url_path of the wall page (dashboard/Home.py)
 # Streamlit's embed mode hides its header, toolbar and menu; dark_theme matches the wall's
 # colours; hide_loading_screen keeps the skeleton off a screen nobody is watching load.
 EMBED_OPTIONS = ("dark_theme", "hide_loading_screen", "disable_scrolling")
@@ -61,9 +59,13 @@ def looks_like_token(token: str | None) -> bool:
 
 
 def kiosk_url(public_url: str, token: str) -> str:
-    """The wall screen's address with the token and Streamlit's embed options."""
+    """The wall screen's address with the token and Streamlit's embed options.
+
+    The app's root: a kiosk's only page is the wall, so it is the kiosk's default page there.
+    (Opened at /wall, the first run of a fresh session behind st.App reports "page not found"
+    over the screen before falling back to the same page.)"""
     query = urlencode([(KIOSK_PARAM, token), ("embed", "true"), *(("embed_options", o) for o in EMBED_OPTIONS)])
-    return f"{public_url.rstrip('/')}/{WALL_PATH}?{query}"
+    return f"{public_url.rstrip('/')}/?{query}"
 
 
 def _unknown_codes(conn: Connection, codes: list[str]) -> list[str]:

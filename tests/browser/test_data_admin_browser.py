@@ -118,9 +118,9 @@ def test_an_administrator_uploads_a_file_and_sees_progress_then_the_summary(admi
     page.screenshot(path=str(ARTIFACTS / "data_admin_history.png"), full_page=True)
 
 
-def test_an_analyst_who_types_the_admin_address_gets_no_data_page(app_server, offline_page):
-    page = offline_page.page
+def test_an_analyst_who_types_the_admin_address_gets_no_data_page(app_server, analyst_page):
+    page = analyst_page.page
     page.goto(f"{app_server}/admin", wait_until="domcontentloaded")
-    page.get_by_role("heading", name="安全风险四色图").first.wait_for(timeout=90_000)
+    page.get_by_text("无权访问「数据管理」").first.wait_for(timeout=90_000)
     assert page.get_by_role("heading", name="数据管理").count() == 0
     assert page.locator('[data-testid="stFileUploader"]').count() == 0

@@ -42,8 +42,8 @@ def _first_link(page, grid) -> tuple[float, float]:
     raise AssertionError("no link drawn in the table's first row")
 
 
-def test_a_table_rows_link_opens_the_file(app_server, offline_page):
-    page = offline_page.page
+def test_a_table_rows_link_opens_the_file(app_server, analyst_page):
+    page = analyst_page.page
     page.set_viewport_size({"width": 1600, "height": 1400})
     page.goto(app_server, wait_until="domcontentloaded")
     _wait_for_risk_map(page)
@@ -54,7 +54,7 @@ def test_a_table_rows_link_opens_the_file(app_server, offline_page):
     first_link.wait_for(state="attached", timeout=60_000)
     uscc = first_link.inner_text().rsplit("uscc=", 1)[1]
     x, y = _first_link(page, grid)
-    with offline_page.context.expect_page(timeout=30_000) as opened:
+    with analyst_page.context.expect_page(timeout=30_000) as opened:
         page.mouse.click(x, y, delay=150)
     file_page = opened.value
     file_page.wait_for_load_state("domcontentloaded")
@@ -64,11 +64,11 @@ def test_a_table_rows_link_opens_the_file(app_server, offline_page):
     facts = "\n".join(file_page.locator('[data-testid="stMarkdown"]').all_inner_texts())
     assert f"统一社会信用代码：{uscc}" in facts
     _wait_for_risk_map(page)  # the map tab stays where it was
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []
 
 
-def test_search_opens_the_file_and_back_returns_to_the_same_view(app_server, offline_page):
-    page = offline_page.page
+def test_search_opens_the_file_and_back_returns_to_the_same_view(app_server, analyst_page):
+    page = analyst_page.page
     page.set_viewport_size({"width": 1600, "height": 1000})
     page.goto(f"{app_server}/?region=340303001&hstate=open", wait_until="domcontentloaded")
     _wait_for_risk_map(page)
@@ -98,11 +98,11 @@ def test_search_opens_the_file_and_back_returns_to_the_same_view(app_server, off
     radio = page.locator('[data-testid="stRadio"]', has_text="隐患状态")
     assert radio.get_by_role("radio", name="未整改", exact=True).is_checked()
     assert "hstate=open" in page.url  # the filters did not reset
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []
 
 
-def test_a_name_made_of_html_runs_no_script(app_server, offline_page, live_db):
-    page = offline_page.page
+def test_a_name_made_of_html_runs_no_script(app_server, analyst_page, live_db):
+    page = analyst_page.page
     with html_named_enterprise(live_db.admin_url) as firm:
         page.goto(f"{app_server}/enterprise?uscc={firm['uscc']}", wait_until="domcontentloaded")
         title = _title(page)
@@ -118,7 +118,7 @@ def test_a_name_made_of_html_runs_no_script(app_server, offline_page, live_db):
     assert shown_in_map == HTML_NAME
     assert pwned_page and pwned_map, "a script from the name ran"
     assert injected == 0
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []
 
 
 def _enterprise_with_overdue_hazards(live_db) -> str:
@@ -138,8 +138,8 @@ def _enterprise_with_overdue_hazards(live_db) -> str:
 
 
 @pytest.mark.parametrize(("width", "height"), [(1600, 1000), (390, 844)])
-def test_screenshot_the_file(app_server, offline_page, live_db, width, height):
-    page = offline_page.page
+def test_screenshot_the_file(app_server, analyst_page, live_db, width, height):
+    page = analyst_page.page
     page.set_viewport_size({"width": width, "height": height})
     uscc = _enterprise_with_overdue_hazards(live_db)
     page.goto(f"{app_server}/enterprise?uscc={uscc}", wait_until="domcontentloaded")
@@ -149,4 +149,4 @@ def test_screenshot_the_file(app_server, offline_page, live_db, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"enterprise_file_{width}x{height}.png"))
     page.screenshot(path=str(ARTIFACTS / f"enterprise_file_{width}x{height}_full.png"), full_page=True)
-    assert offline_page.blocked == []
+    assert analyst_page.blocked == []

@@ -70,7 +70,7 @@ def test_a_token_for_an_unknown_region_or_without_a_label_is_refused(db_conn):
 
 def test_the_kiosk_url_carries_the_token_and_the_embed_options():
     url = kiosk_url("http://10.0.0.5:8501/", "abc_DEF-123")
-    assert url.startswith("http://10.0.0.5:8501/wall?kiosk=abc_DEF-123&embed=true")
+    assert url.startswith("http://10.0.0.5:8501/?kiosk=abc_DEF-123&embed=true")
     assert "embed_options=dark_theme" in url and "embed_options=hide_loading_screen" in url
 
 
@@ -101,7 +101,7 @@ def _audit(admin_engine, action: str, subject: str) -> list[dict]:
 def test_create_prints_the_link_once_list_shows_it_and_revoke_stops_it(cli, admin_engine, app_engine):
     created = cli("kiosk", "create", "--label", "指挥中心大屏")
     assert created.exit_code == 0, created.output
-    url = re.search(r"http://dapin\.example:8501/wall\?kiosk=([A-Za-z0-9_-]+)&\S+", created.output)
+    url = re.search(r"http://dapin\.example:8501/\?kiosk=([A-Za-z0-9_-]+)&\S+", created.output)
     assert url, created.output
     token = url.group(1)
     token_id = int(re.search(r"#(\d+)", created.output).group(1))
