@@ -13,6 +13,9 @@ import db
 
 # Public functions of db/ that take a connection but no scope, and why they need none.
 NOT_REGION_DATA = {
+    "db.kiosk.check_kiosk_token": "checks a kiosk token through its definer function; returns the token's scope",
+    "db.kiosk.list_kiosk_tokens": "kiosk tokens are not region data (owner only: labels, scopes, dates)",
+    "db.kiosk.revoke_kiosk_token": "revokes a kiosk token (owner only)",
     "db.accounts.login": "accounts are not region data; the definer functions answer for them",
     "db.accounts.touch_session": "returns the scope; reads no region rows",
     "db.accounts.end_session": "revokes a session",

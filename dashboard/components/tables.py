@@ -21,8 +21,9 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
+from dashboard.components import session
 from dashboard.components.exports import to_csv_bytes, to_xlsx_bytes
-from dashboard.components.session import audited_export, current_viewer
+from dashboard.components.session import audited_export
 from dashboard.components.table_rows import USCC_COLUMN
 
 __all__ = ["ExportContext", "PAGE_SIZE", "enterprise_url", "export_detail", "export_file", "paged_table", "sort_rows"]
@@ -158,7 +159,7 @@ def _pager(total_rows: int, key: str, page_size: int) -> int:
 def _downloads(frame: pd.DataFrame, context: ExportContext, key: str) -> None:
     """Excel and CSV of every row, for viewers who may export; each file made on the click
     leaves one audit row (session.audited_export: who, from where, what)."""
-    viewer = current_viewer()
+    viewer = session.current_viewer()
     if not viewer.can_export:
         st.caption("当前账号无导出权限。")
         return

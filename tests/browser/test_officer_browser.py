@@ -56,15 +56,12 @@ def neighbours(live_db):
 
 @pytest.fixture(scope="module")
 def day(live_db) -> dt.date:
-    """The frozen "today" of the server under test: the demo's own day, on which its stored
-    grades are current (so the server's daily upkeep has nothing to rewrite)."""
-    engine = create_engine(live_db.admin_url)
-    with engine.begin() as conn:
-        as_of = conn.execute(
-            text("SELECT detail ->> 'as_of' FROM load_audit WHERE kind IN ('demo', 'demo_shift') ORDER BY id DESC")
-        ).scalar()
-    engine.dispose()
-    return dt.date.fromisoformat(as_of)
+    """The frozen "today" of the server under test: the day the session's demo was loaded, on
+    which its stored grades are current (so the server's daily upkeep has nothing to rewrite)."""
+    del live_db  # dated relative to the day this test session loaded it
+    from config import get_settings
+
+    return get_settings().today()
 
 
 @pytest.fixture(scope="module")

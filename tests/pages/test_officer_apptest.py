@@ -19,7 +19,7 @@ DISTRICT = "340303"
 
 
 def busy_cell(live_db) -> tuple[str, str, dt.date]:
-    """A demo cell with the most open hazards, its name, and the demo's own day."""
+    """A demo cell with the most open hazards, its name, and the day to freeze the clock on."""
     engine = create_engine(live_db.admin_url)
     with engine.begin() as conn:
         apply_scope(conn, Scope.whole_district(DISTRICT))
@@ -32,11 +32,10 @@ def busy_cell(live_db) -> tuple[str, str, dt.date]:
             ),
             {"d": DISTRICT},
         ).one()
-        day = conn.execute(
-            text("SELECT detail ->> 'as_of' FROM load_audit WHERE kind IN ('demo', 'demo_shift') ORDER BY id DESC")
-        ).scalar()
     engine.dispose()
-    return cell, name, dt.date.fromisoformat(day)
+    from config import get_settings
+
+    return cell, name, get_settings().today()  # the session's demo is dated relative to today
 
 
 def open_hazards(live_db, cell: str, day: dt.date) -> dict[str, int]:
