@@ -114,7 +114,7 @@ def test_an_administrator_uploads_a_file_and_sees_progress_then_the_summary(admi
     # AppTest checks the rows).
     page.reload(wait_until="domcontentloaded")
     page.get_by_role("heading", name="载入记录").wait_for(timeout=60_000)
-    page.locator('[data-testid="stDataFrame"]').last.wait_for()
+    page.locator('[data-testid="stDataFrame"] >> visible=true').last.wait_for()  # tabs hide the others
     page.screenshot(path=str(ARTIFACTS / "data_admin_history.png"), full_page=True)
 
 
