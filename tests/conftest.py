@@ -138,14 +138,21 @@ def wait_for_health(base_url: str, process: subprocess.Popen, timeout_s: float =
 
 
 @contextmanager
-def serve_dashboard(db: ScratchDatabase, *, env: dict[str, str] | None = None, log_name: str = "app_server.log"):
-    """The dashboard served by the real launcher against ``db``, with extra environment."""
+def serve_dashboard(
+    db: ScratchDatabase,
+    *,
+    env: dict[str, str] | None = None,
+    log_name: str = "app_server.log",
+    launcher: str = "dashboard.serve",
+):
+    """The dashboard served by ``launcher`` (the real one unless a test needs its own) against
+    ``db``, with extra environment."""
     port = free_port()
     full_env = {**os.environ, "DATABASE_URL": db.app_url, "DATABASE_ADMIN_URL": db.admin_url, **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / log_name).open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", f"--server.port={port}", "--server.address=127.0.0.1"],
+        [sys.executable, "-m", launcher, f"--server.port={port}", "--server.address=127.0.0.1"],
         cwd=ROOT,
         env=full_env,
         stdout=log,
@@ -229,6 +236,15 @@ def log_in(context, base_url: str, name: str, password: str) -> None:
     )
     assert response.status == 303 and "login_error" not in response.headers["location"], response.headers
     assert any(c["name"] == get_settings().auth.cookie_name for c in context.cookies()), "no session cookie"
+
+
+@pytest.fixture()
+def as_analyst():
+    """AppTest runs as the demo district's analyst, without the login cookie (tests/support/viewers.py)."""
+    from tests.support.viewers import ANALYST, as_viewer
+
+    with as_viewer(ANALYST):
+        yield
 
 
 @pytest.fixture()

@@ -2,9 +2,6 @@
 sees the progress, then the summary and the rejected row; an analyst who types /admin does not
 get the page. Every wait is for an element, never a fixed time."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from config import get_settings
-from tests.conftest import ARTIFACTS, OfflinePage, free_port, wait_for_health
+from tests.conftest import ARTIFACTS, OfflinePage, serve_dashboard
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,35 +19,14 @@ LOAD_TIMEOUT_MS = 120_000
 @pytest.fixture(scope="module")
 def admin_server(live_db, tmp_path_factory):
     """The dashboard with every session an administrator (tests/support/admin_app.py)."""
-    port = free_port()
     uploads = tmp_path_factory.mktemp("uploads")
-    env = {
-        **os.environ,
-        "DATABASE_URL": live_db.app_url,
-        "DATABASE_ADMIN_URL": live_db.admin_url,
-        "PYTHONPATH": str(ROOT),
-        "TEST_UPLOADS_DIR": str(uploads),
-    }
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "admin_server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.admin_app", f"--server.port={port}", "--server.address=127.0.0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(base_url, process)
+    with serve_dashboard(
+        live_db,
+        env={"PYTHONPATH": str(ROOT), "TEST_UPLOADS_DIR": str(uploads)},
+        log_name="admin_server.log",
+        launcher="tests.support.admin_app",
+    ) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture()
