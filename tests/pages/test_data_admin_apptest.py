@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from config import get_settings
 from dashboard.components.session import Viewer
 from db.scope import Scope
-from tests.support.viewers import as_viewer
+from tests.support.viewers import ANALYST, as_viewer
 
 pytestmark = pytest.mark.db
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,6 @@ HOME = str(ROOT / "dashboard" / "Home.py")
 PAGE = str(ROOT / "dashboard" / "pages" / "data_admin.py")
 DISTRICT = "340303"
 ADMIN = Viewer("测试管理员", "admin", Scope.whole_district(DISTRICT))
-ANALYST = Viewer("测试分析员", "analyst", Scope.whole_district(DISTRICT))
 LOAD_TIMEOUT_S = 180
 
 

@@ -16,15 +16,9 @@ from db.scope import Scope, apply_scope
 from tests.support.html_enterprise import HTML_NAME, html_named_enterprise
 from tests.support.viewers import as_viewer
 
-pytestmark = pytest.mark.db
-
-
-@pytest.fixture(autouse=True)
-def _as_analyst():
-    """Every run of this module is a whole-district analyst's unless a test says otherwise (the
-    login itself is tested in test_login_apptest.py)."""
-    with as_viewer(Viewer("测试分析员", "analyst", Scope.whole_district("340303"))):
-        yield
+# Every run is a whole-district analyst's unless a test says otherwise (the login itself is
+# tested in test_login_apptest.py).
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("as_analyst")]
 
 
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
-from dashboard.components.session import Viewer
 from db.kiosk import create_kiosk_token, revoke_kiosk_token
 from db.scope import Scope
-from tests.support.viewers import as_viewer
+from tests.support.viewers import ANALYST, as_viewer
 
 pytestmark = pytest.mark.db
 
@@ -83,7 +82,7 @@ def test_a_revoked_or_wrong_token_gets_a_plain_refusal(app_env, tokens, which):
 
 
 def test_without_a_token_the_wall_is_a_page_among_the_others(app_env, tokens):
-    with as_viewer(Viewer("测试分析员", "analyst", Scope.whole_district(DISTRICT))):
+    with as_viewer(ANALYST):
         at = AppTest.from_file(HOME, default_timeout=180).run()
         assert not at.exception
         assert "安全风险四色图" in at.title[0].value  # the analyst's map is still the home page

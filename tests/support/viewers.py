@@ -11,8 +11,11 @@ from __future__ import annotations
 from unittest import mock
 
 from dashboard.components.session import Viewer
+from db.scope import Scope
 
-__all__ = ["as_viewer"]
+__all__ = ["ANALYST", "as_viewer"]
+
+ANALYST = Viewer("测试分析员", "analyst", Scope.whole_district("340303"))  # the demo district's analyst
 
 
 def as_viewer(viewer: Viewer):
