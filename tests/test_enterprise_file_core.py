@@ -10,7 +10,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from dashboard.components.table_rows import enterprise_rows, hazard_rows, inspection_rows
-from dashboard.components.tables import ExportContext, enterprise_url, export_file, sort_rows
+from dashboard.components.tables import ExportContext, enterprise_url, export_detail, export_file, sort_rows
 from geo.enterprise_file import derive_grade, hazard_loop
 from geo.grading import DEFAULT_BANDS, AssessmentBands
 from geo.safe_text import escape_markdown
@@ -184,9 +184,9 @@ def _read_csv_like_a_spreadsheet(data: bytes) -> list[list[str]]:
 def exported():
     names = pd.Series({"C1": "第1网格", "C2": "第2网格"})
     frame = enterprise_rows(_enterprises(), _hazards(), names, TODAY)
-    records: list[dict] = []
     context = ExportContext("企业列表", "行业：危险化学品", "2026-11-23 08:00", "企业列表_20261123")
-    files = {fmt: export_file(frame, fmt, context, records.append)() for fmt in ("xlsx", "csv")}
+    files = {fmt: export_file(frame, fmt, context)() for fmt in ("xlsx", "csv")}
+    records = [export_detail(frame, fmt, context) for fmt in ("xlsx", "csv")]  # what each download's audit row says
     return frame, files, records
 
 

@@ -69,23 +69,14 @@ def export_detail(frame: pd.DataFrame, fmt: str, context: ExportContext) -> dict
     }
 
 
-def export_file(
-    frame: pd.DataFrame,
-    fmt: str,
-    context: ExportContext,
-    record: Callable[[dict], None] | None = None,
-) -> Callable[[], bytes]:
-    """The download's deferred body: builds the file when the user clicks, then ``record``s
-    its :func:`export_detail` (the page passes it through session.audited_export instead)."""
+def export_file(frame: pd.DataFrame, fmt: str, context: ExportContext) -> Callable[[], bytes]:
+    """The download's deferred body: builds the file when the user clicks (the page wraps it in
+    session.audited_export, which records :func:`export_detail`)."""
 
     def build() -> bytes:
         if fmt == "xlsx":
-            body = to_xlsx_bytes(frame, title=context.title, filters=context.filters, data_time=context.data_time)
-        else:
-            body = to_csv_bytes(frame)
-        if record is not None:
-            record(export_detail(frame, fmt, context))
-        return body
+            return to_xlsx_bytes(frame, title=context.title, filters=context.filters, data_time=context.data_time)
+        return to_csv_bytes(frame)
 
     return build
 
