@@ -113,6 +113,13 @@ def test_the_workbench_on_a_phone_holds_only_the_officers_cell(frozen_server, da
         ratio, sample = page.evaluate(CONTRAST_JS)
         assert ratio >= 7, f"text contrast {ratio:.2f}:1 under 7:1 for sunlight: {sample!r}"
 
+        # On a slow link the map component's script must come from the phone's cache next time.
+        frame = page.locator(MAP_FRAME).element_handle().content_frame()
+        scripts = [s for s in frame.evaluate("() => Array.from(document.scripts, s => s.src)") if "/static/js/" in s]
+        assert scripts, "the map component loaded no script of its own"
+        for src in scripts:
+            assert "immutable" in phone.context.request.get(src).headers["cache-control"], src
+
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "officer_phone.png"))
         page.screenshot(path=str(ARTIFACTS / "officer_phone_full.png"), full_page=True)

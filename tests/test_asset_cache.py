@@ -1,0 +1,54 @@
+"""The map component's content-hashed files are served cacheable; nothing else changes."""
+
+import asyncio
+
+import pytest
+
+from dashboard.asset_cache import IMMUTABLE, HashedComponentAssets, is_hashed_component_asset
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "hashed"),
+    [
+        ("/component/streamlit_folium.st_folium/static/js/main.521860b0.js", "", True),
+        ("/gridrisk/component/streamlit_folium.st_folium/static/js/main.521860b0.js", "gridrisk", True),
+        ("/component/x/static/css/main.0123abcd.chunk.css", "/gridrisk/", False),  # outside the base path
+        ("/component/streamlit_folium.st_folium/index.html", "", False),  # the page: revalidated
+        ("/component/streamlit_folium.st_folium/bootstrap.min.css", "", False),  # no hash in its name
+        ("/static/js/index.DormvYxC.js", "", False),  # Streamlit's own (it marks them immutable itself)
+        ("/component/x/static/js/main.521860b0.js.map", "", False),
+        ("/officer", "", False),
+    ],
+)
+def test_only_hashed_component_files_are_immutable(path, base, hashed):
+    assert is_hashed_component_asset(path, base) is hashed
+
+
+def _serve(path: str, *, status: int = 200, kind: str = "http") -> list[dict]:
+    sent: list[dict] = []
+
+    async def inner(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": [(b"cache-control", b"public")]})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    async def record(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request"}
+
+    asyncio.run(HashedComponentAssets(inner)({"type": kind, "path": path}, receive, record))
+    return sent
+
+
+def test_the_middleware_replaces_the_cache_header_of_hashed_files_only():
+    start, body = _serve("/component/c/static/js/main.521860b0.js")
+    assert start["headers"] == [(b"cache-control", IMMUTABLE)] and body["body"] == b"x"
+    assert _serve("/component/c/index.html")[0]["headers"] == [(b"cache-control", b"public")]
+    # an error is never cached for a year
+    assert _serve("/component/c/static/js/main.521860b0.js", status=404)[0]["headers"] == [
+        (b"cache-control", b"public")
+    ]
+    assert _serve("/component/c/static/js/main.521860b0.js", kind="websocket")[0]["headers"] == [
+        (b"cache-control", b"public")
+    ]
