@@ -46,22 +46,18 @@ import http.server
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
+from _browser import LOAD_TIMEOUT_S, LOCAL_HOSTS, MAP_FRAME, SETTLE_JS, log, session_cookie, streamlit_server, wait_idle
 from _common import ROOT, report
 
 from config import get_settings
@@ -76,66 +72,16 @@ from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
 
 PAGES = Path(__file__).resolve().parent / "map_pages"
 VIEWPORT = {"width": 1600, "height": 1000}
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 PRODUCT_PATH = "/?tier=4"
 FILTER_PATH = "/?region=340303001"
 FILTER_SECTOR = "商贸"
 LEAFLET_DIR = "/app/static/vendor/leaflet-1.9.4"
 REPEAT = 5
 NAIVE_REPEAT = 3
-LOAD_TIMEOUT_S = 90
 NAIVE_TIMEOUT_S = 180
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-SETTLE_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
 # ----------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_server(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
-    """A Streamlit process on a free port, healthy before yielding; terminated on exit."""
-    port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*cmd, f"--server.port={port}", "--server.address=127.0.0.1"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    out.flush()
-                    tail = log.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"{cmd} exited with {process.returncode}:\n{tail}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{base} not healthy after 60 s:\n{log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @contextmanager
@@ -189,29 +135,6 @@ class Offline:
             context.close()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def session_cookie(base: str) -> dict[str, str]:
-    """Log the demo's analyst in (the whole district, as the bench measures it) through the login
-    endpoint, outside the timed runs; every measured context then starts logged in."""
-    from loaders.demo_accounts import DEMO_ACCOUNTS
-
-    analyst = next(account for account in DEMO_ACCOUNTS if account.role == "analyst")
-    form = urllib.parse.urlencode({"account": analyst.name, "password": analyst.password, "next": "/"}).encode()
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        opener.open(urllib.request.Request(f"{base}/auth/login", data=form, method="POST"), timeout=30)
-        raise RuntimeError("the login endpoint did not redirect")
-    except urllib.error.HTTPError as response:
-        if response.code != 303 or "login_error" in (response.headers.get("location") or ""):
-            raise RuntimeError(f"the demo analyst could not log in ({response.code}): run `make demo`") from None
-        name, _, value = response.headers["set-cookie"].split(";", 1)[0].partition("=")
-    return {"name": name, "value": value, "url": base}
-
-
 def map_frame(page):
     return page.locator(MAP_FRAME).last.element_handle().content_frame()
 
@@ -247,15 +170,6 @@ def naive_drawn(expected_paths: int) -> Callable[[object, float], None]:
     return drawn
 
 
-def wait_idle(page, timeout_s: float = LOAD_TIMEOUT_S) -> None:
-    """Until Streamlit's script run (and the reruns it triggered) has finished."""
-    page.wait_for_function(
-        """() => { var a = document.querySelector('[data-testid="stApp"]');
-                   return a && a.getAttribute('data-test-script-state') === 'notRunning'; }""",
-        timeout=timeout_s * 1000,
-    )
-
-
 def time_to_drawn(offline: Offline, url: str, drawn: Callable[..., None], timeout_s: float = LOAD_TIMEOUT_S) -> float:
     """Seconds from ``page.goto`` to ``drawn`` in a fresh context; ``inf`` past ``timeout_s``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -278,10 +192,6 @@ def warm_naive(offline: Offline, url: str) -> float:
         title_drawn(page)
         wait_idle(page, NAIVE_TIMEOUT_S)
         return time.perf_counter() - start
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def points_label(page) -> str:
@@ -461,7 +371,7 @@ def main() -> None:
         ):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             offline = Offline(browser)
-            offline.cookies = [session_cookie(product)]
+            offline.cookies = [session_cookie(product, "analyst")]
             # Warm-ups: the product's first load is cold (reads every hazard); measure it and its bytes.
             cold_s, ws_map_bytes, ws_view_bytes = product_websocket_bytes(offline, product + PRODUCT_PATH)
             log(f"cold first load of the product: {cold_s:.2f} s")
