@@ -89,19 +89,25 @@ class RowChecks:
         return [p for p, s in zip(self.problems, self.severity, strict=True) if s == WARN]
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")
+
+
 def parse_number(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers from text (full-width digits and thousands separators tolerated).
 
     Returns (values as float, mask of cells that are non-empty but not a number).
     """
-    cleaned = (
-        text.str.strip()
-        .str.translate(str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+"))
-        .str.replace(",", "", regex=False)
-    )
-    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    cleaned = text.str.strip()
+    filled = cleaned != ""
+    if not filled.any():  # an optional column left empty (LEC, LS …): nothing to parse
+        return pd.Series(np.nan, index=text.index, dtype=float), filled
+    unusual = cleaned.str.contains("[０-９．－＋,]", regex=True)  # vectorised: most cells are plain
+    if unusual.any():
+        fixed = cleaned[unusual].str.translate(_FULL_WIDTH_DIGITS).str.replace(",", "", regex=False)
+        cleaned = cleaned.mask(unusual, fixed)
+    values = pd.to_numeric(cleaned.where(filled), errors="coerce").astype(float)
     values = values.where(np.isfinite(values))  # "inf", "1e400": not a usable number
-    return values, (cleaned != "") & values.isna()
+    return values, filled & values.isna()
 
 
 def split_list(text: str) -> list[str]:
