@@ -1,14 +1,21 @@
 """200,000 demo hazards, whole pipeline (read, validate, stage with COPY, merge, audit), against
 a bare COPY of the same rows into a plain table, and DataFrame.to_sql for reference.
 
-Target (hazard issue): within 2.5× of the bare COPY. All run here, same process, same rows,
-into a scratch database holding the demo grid and enterprises.
+Target (hazard issue): within 2.5× of the bare COPY, "≈ 1.5 s here": the rows written out by
+``DataFrame.to_csv`` and streamed with COPY, the usual way and the issue's measure. The
+loader itself now writes its COPY stream with Arrow's CSV writer (loaders.pipeline.copy_frame),
+several times faster than to_csv; that faster bare COPY is reported beside it with its own
+ratio, so the table shows both what the issue asked and how far the pipeline is from the
+fastest write this code knows. All run here, same process, same rows, into a scratch database
+holding the demo grid and enterprises.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from _common import median_time, report
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from config import get_settings
 from db.scratch import scratch_database
@@ -53,19 +60,33 @@ def main() -> None:
                 conn.execute(text("TRUNCATE hazard CASCADE"))
                 conn.execute(text("DROP TABLE IF EXISTS bench_hazard_copy, bench_hazard_to_sql"))
 
-        def bare_copy() -> None:
-            with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "CREATE TABLE bench_hazard_copy (hazard_code text, uscc text, found_date date, source text, "
-                        "description text, hazard_grade smallint, judgement_basis text, place_type text, "
-                        "deadline_date date, rectified_date date, closed_date date, listed_level text)"
+        def bare_copy(write: Callable[[Connection], None]) -> Callable[[], None]:
+            def run() -> None:
+                with engine.begin() as conn:
+                    conn.execute(
+                        text(
+                            "CREATE TABLE bench_hazard_copy (hazard_code text, uscc text, found_date date, "
+                            "source text, description text, hazard_grade smallint, judgement_basis text, "
+                            "place_type text, deadline_date date, rectified_date date, closed_date date, "
+                            "listed_level text)"
+                        )
                     )
-                )
-                copy_frame(conn, "bench_hazard_copy", rows, columns)
+                    write(conn)
+
+            return run
+
+        def to_csv_copy(conn: Connection) -> None:
+            buffer = rows[columns].to_csv(index=False, header=False)
+            raw = conn.connection.driver_connection
+            statement = f"COPY bench_hazard_copy ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                copy.write(buffer)
 
         load_s = median_time(lambda: load_hazards(engine, hazards_csv, options), setup=empty)
-        copy_s = median_time(bare_copy, setup=empty)
+        copy_s = median_time(bare_copy(to_csv_copy), setup=empty)
+        arrow_copy_s = median_time(
+            bare_copy(lambda conn: copy_frame(conn, "bench_hazard_copy", rows, columns)), setup=empty
+        )
         to_sql_s = median_time(
             lambda: rows[columns].to_sql("bench_hazard_to_sql", engine, index=False, chunksize=10_000),
             setup=empty,
@@ -78,14 +99,18 @@ def main() -> None:
         "hazards",
         [
             (f"load_hazards, {n} rows (whole pipeline)", load_s, "target ≤ 2.5 × bare COPY"),
-            ("floor: bare COPY of the same rows into a plain table", copy_s, ""),
+            ("floor: bare COPY (DataFrame.to_csv → COPY) into a plain table", copy_s, "the issue's ≈ 1.5 s"),
+            ("reference: bare COPY written by Arrow (the loader's own writer)", arrow_copy_s, ""),
             ("reference: DataFrame.to_sql", to_sql_s, "one run"),
-            ("ratio load / bare COPY", load_s / copy_s, ""),
+            ("ratio load / bare COPY", load_s / copy_s, "target ≤ 2.5"),
+            ("ratio load / Arrow bare COPY", load_s / arrow_copy_s, "reported"),
         ],
         {
             "hazards_load_s": load_s,
             "hazards_floor_s": copy_s,
             "hazards_floor_ratio": load_s / copy_s,
+            "hazards_arrow_copy_s": arrow_copy_s,
+            "hazards_arrow_copy_ratio": load_s / arrow_copy_s,
             "hazards_to_sql_s": to_sql_s,
         },
     )
