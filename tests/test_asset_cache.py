@@ -1,6 +1,7 @@
 """The map component's content-hashed files are served cacheable; nothing else changes."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -37,7 +38,10 @@ def _serve(path: str, *, status: int = 200, kind: str = "http") -> list[dict]:
     async def receive():
         return {"type": "http.request"}
 
-    asyncio.run(HashedComponentAssets(inner)({"type": kind, "path": path}, receive, record))
+    coroutine = HashedComponentAssets(inner)({"type": kind, "path": path}, receive, record)
+    # In its own thread: in the whole suite Playwright's sync API keeps a loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
     return sent
 
 
