@@ -3,10 +3,7 @@ session cookie, and waiting for Streamlit's script run to end."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +13,8 @@ from pathlib import Path
 
 from _common import ROOT
 
+from tests.support.server import streamlit_process
+
 LOAD_TIMEOUT_S = 90
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -23,49 +22,11 @@ MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 SETTLE_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def streamlit_server(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
     """A Streamlit process on a free port, healthy before yielding; terminated on exit."""
-    port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*cmd, f"--server.port={port}", "--server.address=127.0.0.1"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    out.flush()
-                    tail = log.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"{cmd} exited with {process.returncode}:\n{tail}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{base} not healthy after 60 s:\n{log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with streamlit_process(cmd, env=env, log=log, cwd=ROOT) as base:
+        yield base
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

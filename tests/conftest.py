@@ -12,12 +12,7 @@ set-up bug, not a reason to skip.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +24,7 @@ from sqlalchemy import Engine, create_engine
 from config import get_settings
 from db.scratch import ScratchDatabase, create_scratch_database, drop_scratch_database
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.support.server import streamlit_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -93,6 +89,16 @@ def live_db(test_db: ScratchDatabase, admin_engine: Engine) -> ScratchDatabase:
     return test_db
 
 
+@pytest.fixture(scope="session")
+def neighbours(live_db: ScratchDatabase, admin_engine: Engine):
+    """Two grid officers of neighbouring cells in the live demo, with their cells and
+    enterprises (tests/support/accounts.py): the pair every isolation test uses."""
+    from tests.support.accounts import neighbouring_officers
+
+    del live_db  # their accounts and cells are the live demo's
+    return neighbouring_officers(admin_engine)
+
+
 @pytest.fixture()
 def app_env(live_db: ScratchDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScratchDatabase]:
     """Point settings (and Streamlit's caches) at the live test database for in-process pages."""
@@ -115,28 +121,6 @@ def app_env(live_db: ScratchDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterat
 # ---------------------------------------------------------------- app server and browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(base_url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
-    """Poll the health endpoint until it answers (a condition, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"app server at {base_url} not healthy after {timeout_s} s")
-
-
 @contextmanager
 def serve_dashboard(
     db: ScratchDatabase,
@@ -147,28 +131,12 @@ def serve_dashboard(
 ):
     """The dashboard served by ``launcher`` (the real one unless a test needs its own) against
     ``db``, with extra environment."""
-    port = free_port()
     full_env = {**os.environ, "DATABASE_URL": db.app_url, "DATABASE_ADMIN_URL": db.admin_url, **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / log_name).open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", launcher, f"--server.port={port}", "--server.address=127.0.0.1"],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(base_url, process)
+    with streamlit_process(
+        [sys.executable, "-m", launcher], env=full_env, log=ARTIFACTS / log_name, cwd=ROOT
+    ) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from db.kiosk import create_kiosk_token, kiosk_url
 from db.migrate import grant_app_role, upgrade
 from db.scope import Scope
 from db.scratch import ScratchDatabase
-from tests.conftest import ARTIFACTS, OfflinePage, free_port, serve_dashboard
+from tests.conftest import ARTIFACTS, OfflinePage, serve_dashboard
 from tests.support.fixtures_data import DISTRICT, seed_two_townships
+from tests.support.server import free_port
 from tests.support.throwaway import ThrowawayCluster
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]

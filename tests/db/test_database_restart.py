@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import free_port
+from tests.support.server import free_port
 from tests.support.throwaway import ThrowawayCluster
 
 pytestmark = pytest.mark.db
