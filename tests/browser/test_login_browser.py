@@ -9,20 +9,11 @@ from sqlalchemy import create_engine, text
 
 from config import get_settings
 from tests.conftest import ARTIFACTS, OfflinePage
-from tests.support.accounts import DEMO, OFFICER_PASSWORD, neighbouring_officers
+from tests.support.accounts import DEMO, OFFICER_PASSWORD
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 LOGIN_FORM = '[data-testid="gr-login-form"]'
-
-
-@pytest.fixture(scope="module")
-def neighbours(live_db):
-    engine = create_engine(live_db.admin_url)
-    try:
-        return neighbouring_officers(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from db.scope import Scope, apply_scope
 from tests.conftest import ARTIFACTS, OfflinePage, log_in, serve_dashboard
-from tests.support.accounts import OFFICER_PASSWORD, neighbouring_officers
+from tests.support.accounts import OFFICER_PASSWORD
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -43,15 +43,6 @@ CONTRAST_JS = """() => {
     }
     return worst;
 }"""
-
-
-@pytest.fixture(scope="module")
-def neighbours(live_db):
-    engine = create_engine(live_db.admin_url)
-    try:
-        return neighbouring_officers(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")

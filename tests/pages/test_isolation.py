@@ -18,20 +18,11 @@ from streamlit.testing.v1 import AppTest
 from dashboard.Home import PAGES
 from db.models import SCOPED_TABLES
 from db.scope import Scope, apply_scope, scoped_connection
-from tests.support.accounts import DEMO, OFFICER_PASSWORD, Neighbours, neighbouring_officers
+from tests.support.accounts import DEMO, OFFICER_PASSWORD, Neighbours
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 OFFICER_PAGES = [spec for spec in PAGES if "grid_officer" in spec.roles]
-
-
-@pytest.fixture(scope="session")
-def neighbours(live_db) -> Neighbours:
-    engine = create_engine(live_db.admin_url)
-    try:
-        return neighbouring_officers(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.components.login import login_messages
 from db import accounts
-from tests.support.accounts import DEMO, OFFICER_PASSWORD, neighbouring_officers
+from tests.support.accounts import DEMO, OFFICER_PASSWORD
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -39,15 +39,6 @@ def owner(app_env):
     engine = create_engine(app_env.admin_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def neighbours(live_db):
-    engine = create_engine(live_db.admin_url)
-    try:
-        return neighbouring_officers(engine)
-    finally:
-        engine.dispose()
 
 
 def _login_forms(at) -> list[str]:
