@@ -89,10 +89,11 @@ def live_db(test_db: ScratchDatabase, admin_engine: Engine) -> ScratchDatabase:
     return test_db
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def neighbours(live_db: ScratchDatabase, admin_engine: Engine):
     """Two grid officers of neighbouring cells in the live demo, with their cells and
-    enterprises (tests/support/accounts.py): the pair every isolation test uses."""
+    enterprises (tests/support/accounts.py): the pair every isolation test uses. Per module:
+    other tests reload the live roster, and each module needs the pair's staff rows back."""
     from tests.support.accounts import neighbouring_officers
 
     del live_db  # their accounts and cells are the live demo's

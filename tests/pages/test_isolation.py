@@ -25,7 +25,7 @@ HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 OFFICER_PAGES = [spec for spec in PAGES if "grid_officer" in spec.roles]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def secrets_of(live_db, neighbours):
     """What must never show in the other officer's session: the cell's code, its enterprises'
     USCCs and names (names that also occur elsewhere in the district are left out: they would
