@@ -399,7 +399,11 @@ class _RegionFills(MacroElement):
                         lyr.bindTooltip(function () { return tip(feature.properties.i); }, {sticky: true, className: "gr-tip"});
                     }
                     if (d.interactive) {
-                        lyr.on("mouseover", function () { lyr.setStyle({weight: d.hoverWeight}); lyr.bringToFront(); });
+                        lyr.on("mouseover", function () {
+                            lyr.setStyle({weight: d.hoverWeight});
+                            lyr.bringToFront();
+                            (map._grOnTop || []).forEach(function (top) { if (top._map) { top.bringToFront(); } });
+                        });
                         lyr.on("mouseout", function () { layer.resetStyle(lyr); });
                     }
                 }
@@ -419,9 +423,11 @@ class _RegionFills(MacroElement):
 
 
 class _EnterprisePoints(MacroElement):
-    """Every enterprise as a canvas circle (one canvas, no DOM node per point), rings for special
-    flags and open 重大隐患 as toggleable layers, and a layer control. A tooltip is built when
-    hovered; a click hands the enterprise's id to the page through ``last_active_drawing``."""
+    """Every enterprise on the shared canvas as one layer (not one Leaflet object per point):
+    circles drawn in one canvas path per style, highest risk on top; rings for special flags and
+    open 重大隐患 as toggleable layers of the same kind; a layer control. Hover and click are
+    found through a pixel grid; the tooltip is built for the hovered point, and a click hands
+    its id to the page through st_folium's ``last_active_drawing`` (``toGeoJSON``)."""
 
     _template = Template(
         """
@@ -429,10 +435,18 @@ class _EnterprisePoints(MacroElement):
         (function (map) {
             var d = {{ this.payload }}, names = grTexts(d.names);
             var renderer = map._grCanvas || (map._grCanvas = L.canvas({padding: 0.3}));
-            var points = L.featureGroup(), flagGroups = d.flags.map(function () { return L.featureGroup(); });
-            var majorGroup = L.featureGroup();
             var n = d.rows.length / 4, x = d.base[0];
-            var grade = new Array(n), klass = new Array(n);
+            var lat = new Float64Array(n), lng = new Float64Array(n), grade = new Uint8Array(n);
+            var klass = new Uint8Array(n), flags = new Uint8Array(n), hazard = new Uint8Array(n), ids = new Array(n);
+            for (var i = 0; i < n; i++) {
+                x += d.rows[i * 4];
+                lat[i] = (d.base[1] + d.rows[i * 4 + 1]) / d.scale;
+                lng[i] = x / d.scale;
+                var packed = d.rows[i * 4 + 2];
+                ids[i] = d.rows[i * 4 + 3];
+                grade[i] = packed % 5; klass[i] = Math.floor(packed / 5) % 3;
+                flags[i] = Math.floor(packed / 15) % 16; hazard[i] = Math.floor(packed / 240);
+            }
             function name(i) {
                 var code = names[i] || "00";
                 return d.prefixes[+code[0]] + code.slice(2) + d.suffixes[+code[1]];
@@ -440,56 +454,149 @@ class _EnterprisePoints(MacroElement):
             function tip(i) {
                 return "<b>" + name(i) + "</b><br>" + d.gradeNames[grade[i]] + " · " + d.classNames[klass[i]];
             }
-            function mark(layer, i, id) {
-                layer.feature = {type: "Feature", properties: {kind: "enterprise", id: id}};
-                layer.bindTooltip(function () { return tip(i); }, {className: "gr-tip"});
-                return layer;
-            }
-            var circles = [];
-            for (var i = 0; i < n; i++) {
-                x += d.rows[i * 4];
-                var ll = [(d.base[1] + d.rows[i * 4 + 1]) / d.scale, x / d.scale];
-                var packed = d.rows[i * 4 + 2], id = d.rows[i * 4 + 3];
-                grade[i] = packed % 5; klass[i] = Math.floor(packed / 5) % 3;
-                var flags = Math.floor(packed / 15) % 16, hazard = Math.floor(packed / 240);
-                var cls = d.classes[klass[i]];
-                var circle = mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius,
-                    fillColor: d.colours[grade[i]], fillOpacity: 0.9, color: cls.color, weight: cls.weight}), i, id);
-                circles.push(circle);
-                points.addLayer(circle);
-                for (var f = 0; f < d.flags.length; f++) {
-                    if (flags & (1 << f)) {
-                        flagGroups[f].addLayer(mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius + 4,
-                            fill: false, color: d.flags[f].colour, weight: 2.5}), i, id));
+            // Points grow as the map zooms in, so a county view is not a carpet of dots; the class
+            // outline shows from street level, where a point is big enough to carry it. Below
+            // that nothing here is clickable: a click anywhere on a region drills into it.
+            function scaleAt(z) { return z < 13 ? 0.22 : z < 14 ? 0.4 : z < 15 ? 0.7 : z < 16 ? 1 : 1.3; }
+            function clickable() { return scaleAt(map.getZoom()) >= 0.7; }
+            // Layer pixels of every point, once per zoom level (shared by all the layers below).
+            var px = null;
+            function projected() {
+                var o = map.getPixelOrigin(), z = map.getZoom();
+                if (!px || px.z !== z || px.ox !== o.x || px.oy !== o.y) {
+                    px = {z: z, ox: o.x, oy: o.y, x: new Float64Array(n), y: new Float64Array(n)};
+                    for (var i = 0; i < n; i++) {
+                        var p = map.project([lat[i], lng[i]], z);
+                        px.x[i] = p.x - o.x; px.y[i] = p.y - o.y;
                     }
                 }
-                if (hazard & 1) {
-                    majorGroup.addLayer(mark(L.circleMarker(ll, {renderer: renderer, radius: d.radius + 7,
-                        fill: false, color: d.majorColour, weight: (hazard & 2) ? 4 : 2.5,
-                        dashArray: (hazard & 2) ? null : "4 3"}), i, id));
+                return px;
+            }
+            function indices(test) {
+                var out = [];
+                for (var i = 0; i < n; i++) { if (test(i)) { out.push(i); } }
+                return Int32Array.from(out);
+            }
+            var GRID = 24;  // px per cell of the hit-test grid
+            var Cloud = L.Path.extend({
+                // groups: [{idx, fill, color, weight, thin, dash}], drawn in order (the last on top);
+                // radius: function (scale) → px.
+                initialize: function (groups, radius, options) {
+                    L.setOptions(this, options);
+                    this._groups = groups.filter(function (g) { return g.idx.length; });
+                    this._radiusAt = radius;
+                    this._hit = -1;
+                },
+                _project: function () {
+                    var p = projected(), minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+                    this._r = Math.max(Math.round(this._radiusAt(scaleAt(map.getZoom()))), 1);
+                    this._groups.forEach(function (g) {
+                        for (var j = 0; j < g.idx.length; j++) {
+                            var i = g.idx[j];
+                            if (p.x[i] < minX) { minX = p.x[i]; } if (p.x[i] > maxX) { maxX = p.x[i]; }
+                            if (p.y[i] < minY) { minY = p.y[i]; } if (p.y[i] > maxY) { maxY = p.y[i]; }
+                        }
+                    });
+                    var pad = this._r + 4;
+                    this._pxBounds = minX <= maxX ? L.bounds([minX - pad, minY - pad], [maxX + pad, maxY + pad]) : null;
+                    this._grid = null;
+                },
+                _update: function () { if (this._map) { this._updatePath(); } },
+                _empty: function () { return !this._pxBounds; },
+                _updatePath: function () {
+                    if (!this._renderer._drawing || this._empty()) { return; }
+                    var ctx = this._renderer._ctx, p = projected(), r = this._r, full = clickable();
+                    this._groups.forEach(function (g) {
+                        ctx.beginPath();
+                        for (var j = 0; j < g.idx.length; j++) {
+                            var i = g.idx[j];
+                            ctx.moveTo(p.x[i] + r, p.y[i]);
+                            ctx.arc(p.x[i], p.y[i], r, 0, Math.PI * 2, false);
+                        }
+                        if (g.fill) { ctx.globalAlpha = 0.9; ctx.fillStyle = g.fill; ctx.fill("nonzero"); }
+                        var w = full ? g.weight : g.thin;
+                        if (w > 0) {
+                            ctx.setLineDash(g.dash || []);
+                            ctx.globalAlpha = 1; ctx.lineWidth = w; ctx.strokeStyle = g.color;
+                            ctx.lineCap = "round"; ctx.lineJoin = "round";
+                            ctx.stroke();
+                        }
+                    });
+                    ctx.setLineDash([]);
+                },
+                _buildGrid: function () {
+                    var p = projected(), cells = {};
+                    this._groups.forEach(function (g, rank) {
+                        for (var j = 0; j < g.idx.length; j++) {
+                            var i = g.idx[j], key = Math.floor(p.x[i] / GRID) + ":" + Math.floor(p.y[i] / GRID);
+                            (cells[key] || (cells[key] = [])).push(i, rank);
+                        }
+                    });
+                    this._grid = cells;
+                },
+                // The point under p (nearest, then the one drawn on top), kept for the tooltip and toGeoJSON.
+                _containsPoint: function (pt) {
+                    this._hit = -1;
+                    if (!clickable() || this._empty()) { return false; }
+                    if (!this._grid) { this._buildGrid(); }
+                    var p = projected(), reach = this._r + 2 + (this._renderer.options.tolerance || 0);
+                    var best = Infinity, bestRank = -1, cx = Math.floor(pt.x / GRID), cy = Math.floor(pt.y / GRID);
+                    for (var gx = cx - 1; gx <= cx + 1; gx++) {
+                        for (var gy = cy - 1; gy <= cy + 1; gy++) {
+                            var cell = this._grid[gx + ":" + gy];
+                            if (!cell) { continue; }
+                            for (var k = 0; k < cell.length; k += 2) {
+                                var i = cell[k], dx = p.x[i] - pt.x, dy = p.y[i] - pt.y, d2 = dx * dx + dy * dy;
+                                if (d2 <= reach * reach && (d2 < best || (d2 === best && cell[k + 1] > bestRank))) {
+                                    best = d2; bestRank = cell[k + 1]; this._hit = i;
+                                }
+                            }
+                        }
+                    }
+                    return this._hit >= 0;
+                },
+                toGeoJSON: function () {
+                    var i = this._hit;
+                    return {type: "Feature", properties: i < 0 ? {} : {kind: "enterprise", id: ids[i]},
+                            geometry: i < 0 ? null : {type: "Point", coordinates: [lng[i], lat[i]]}};
                 }
-            }
-            // Points grow as the map zooms in, so a county view is not a carpet of dots; the
-            // class outline shows from street level, where a point is big enough to carry it.
-            // Below that, points and rings are not clickable: a click anywhere on a region
-            // drills into it instead of hitting one of thousands of tiny dots.
-            var rings = flagGroups.concat([majorGroup]);
-            function resize() {
-                var z = map.getZoom(), k = z < 13 ? 0.22 : z < 14 ? 0.4 : z < 15 ? 0.7 : z < 16 ? 1 : 1.3;
-                var clickable = k >= 0.7;
-                circles.forEach(function (c, i) {
-                    c.options.interactive = clickable;
-                    c.setRadius(d.radius * k);
-                    c.setStyle({weight: clickable ? d.classes[klass[i]].weight : 0.3});
+            });
+            function cloud(groups, radius) {
+                var layer = new Cloud(groups, radius, {renderer: renderer});
+                layer.bindTooltip(function () { return layer._hit < 0 ? "" : tip(layer._hit); }, {className: "gr-tip", sticky: true});
+                layer.on("mouseover mousemove", function () {
+                    if (layer._hit >= 0 && layer._hit !== layer._shown) { layer._shown = layer._hit; layer.setTooltipContent(tip(layer._hit)); }
                 });
-                rings.forEach(function (g) { g.eachLayer(function (r) { r.options.interactive = clickable; }); });
+                layer.on("mouseout", function () { layer._shown = -1; });
+                return layer;
             }
-            map.on("zoomend", resize);
-            map.whenReady(resize);
+            // Circles: one group per (grade, class), lower risk first so 重大 is drawn on top.
+            var pointGroups = [];
+            [0, 4, 3, 2, 1].forEach(function (g) {
+                d.classes.forEach(function (cls, c) {
+                    pointGroups.push({idx: indices(function (i) { return grade[i] === g && klass[i] === c; }),
+                                      fill: d.colours[g], color: cls.color, weight: cls.weight, thin: 0.3});
+                });
+            });
+            var points = cloud(pointGroups, function (k) { return d.radius * k; });
+            var flagLayers = d.flags.map(function (flag, f) {
+                return cloud([{idx: indices(function (i) { return flags[i] & (1 << f); }), fill: null,
+                               color: flag.colour, weight: 2.5, thin: 2.5}],
+                             function () { return d.radius + 4; });
+            });
+            var major = cloud([
+                {idx: indices(function (i) { return (hazard[i] & 1) && !(hazard[i] & 2); }), fill: null,
+                 color: d.majorColour, weight: 2.5, thin: 2.5, dash: [4, 3]},
+                {idx: indices(function (i) { return hazard[i] & 2; }), fill: null,
+                 color: d.majorColour, weight: 4, thin: 4}
+            ], function () { return d.radius + 7; });
+            // Groups give st_folium's click handler the clicked layer as e.layer.
             var overlays = {};
-            overlays[d.pointsLabel] = points.addTo(map);
-            d.flags.forEach(function (flag, f) { overlays[flag.label] = flagGroups[f]; });
-            overlays[d.majorLabel] = majorGroup.addTo(map);
+            overlays[d.pointsLabel] = L.featureGroup([points]).addTo(map);
+            d.flags.forEach(function (flag, f) { overlays[flag.label] = L.featureGroup([flagLayers[f]]); });
+            overlays[d.majorLabel] = L.featureGroup([major]).addTo(map);
+            // Kept above a hovered region (which is brought to the front to show its outline).
+            map._grOnTop = [points, major].concat(flagLayers);
             L.control.layers(null, overlays, {collapsed: d.collapsed, position: "topright"}).addTo(map);
         })({{ this._parent.get_name() }});
         {% endmacro %}
