@@ -274,6 +274,28 @@ class _TextCodec(MacroElement):
     )
 
 
+class _ReportWhenPainted(MacroElement):
+    """Inside streamlit-folium's frame, hook the component up (and let it report to the page)
+    only once the map has been painted: a page that waits for that report to send the rest of
+    itself (dashboard/pages/risk_map.py) then never competes with the map's first paint. A no-op
+    anywhere else (no ``initComponent``)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var init = window.initComponent;
+            if (typeof init !== "function" || init.grAfterPaint) { return; }
+            window.initComponent = function (map, onHover) {
+                requestAnimationFrame(function () { requestAnimationFrame(function () { init(map, onHover); }); });
+            };
+            window.initComponent.grAfterPaint = true;
+        })();
+        {% endmacro %}
+        """
+    )
+
+
 def pack_texts(texts: list[str]) -> str:
     """Texts (names, already HTML-escaped) as one base64 string of their UTF-8 bytes.
 
@@ -825,6 +847,7 @@ def build_risk_map(
     header.add_child(Element(_RISK_CSS.format()))
     if theme.css:
         header.add_child(Element(f"<style>{theme.css}</style>"))
+    _ReportWhenPainted().add_to(m)
     _TextCodec().add_to(m)
     _add_basemap(m, basemap)
     if basemap.kind != "none":

@@ -1,18 +1,24 @@
 """风险地图 (the default page): the analyst's four-colour map with drill-down, filters, figures, tables and exports.
 
 state (URL) → cached scoped reads → dashboard.components.view_model → draw.
+
+The map comes first. A session's first run sends the title, the map (its document is cached per
+scope, data stamp and view) and the breadcrumb and figures above it; when the browser has drawn
+the map, it reports and the page runs again with the filters, the ranking and the tabs (beside
+and below the map: nothing moves it). Every later run sends the whole page, the map before the
+figures above it; only the open tab is computed.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from config import get_settings
-from dashboard.components import data
+from dashboard.components import data, folium_view
 from dashboard.components.charts import place_type_chart, trend_chart
 from dashboard.components.filters import current_state, follow_filters, navigate, sidebar_filters
 from dashboard.components.map_builder import build_risk_map
@@ -25,12 +31,21 @@ from dashboard.components.table_rows import (
     hazard_rows,
 )
 from dashboard.components.tables import ExportContext, paged_table
-from dashboard.components.ui import demo_notice, page_setup
-from dashboard.components.view_model import TIER_NAMES_ZH, build_view, map_layers, rate_text, tier_choices
+from dashboard.components.ui import complete_page_later, demo_notice, page_setup
+from dashboard.components.view_model import (
+    TIER_NAMES_ZH,
+    RegionView,
+    build_view,
+    map_layers,
+    rate_text,
+    tier_choices,
+)
 from geo.grading import hazard_state
 from geo.palette import GRADE_NAMES_ZH
 from geo.safe_text import escape_markdown
 
+MAP_DRAWN = "risk_map_drawn"  # set once the session's first map has been drawn
+FIRST_PAINT_LIMIT_S = 4  # the rest of the page follows by then even if the map never reports
 OVERDUE_COLUMNS = [
     "企业名称",
     "统一社会信用代码",
@@ -64,25 +79,82 @@ state = current_state(today)
 enterprises = data.scope_enterprises(scope.cache_key, stamp)
 hazards = data.scope_hazards(scope.cache_key, stamp)
 sectors = enterprises["sector"].dropna().value_counts().index.tolist()
-with st.sidebar:
-    enterprise_search(scope, stamp, key="map_search", compact=True)
-choices = tier_choices(units, state, settings.district_code)
-state = follow_filters(state, sidebar_filters(state, units=units, sectors=sectors, tier_choices=choices, today=today))
+# Until the session's first map is drawn, the view comes from the URL alone (what the filters
+# would show), and nothing else competes with the map for the browser.
+first_paint = not st.session_state.get(MAP_DRAWN)
+if not first_paint:
+    with st.sidebar:
+        enterprise_search(scope, stamp, key="map_search", compact=True)
+    choices = tier_choices(units, state, settings.district_code)
+    state = follow_filters(
+        state, sidebar_filters(state, units=units, sectors=sectors, tier_choices=choices, today=today)
+    )
 grades, provenance = data.region_grades(
     scope.cache_key, stamp, settings.district_code, state.rule, state.effective_as_of(today), today
 )
-view = build_view(
-    state,
-    units=units,
-    grades=grades,
-    enterprises=enterprises,
-    hazards=hazards,
-    district=settings.district_code,
-    today=today,
-)
 
-# ---- breadcrumb: 区 › 街道 › 社区 › 网格
-with st.container(horizontal=True, gap="small"):
+
+@functools.cache  # once per run: the map (on a cache miss) and the page share it
+def current_view() -> RegionView:
+    return build_view(
+        state,
+        units=units,
+        grades=grades,
+        enterprises=enterprises,
+        hazards=hazards,
+        district=settings.district_code,
+        today=today,
+    )
+
+
+def risk_map():
+    layers = map_layers(current_view(), context, rule_label=provenance.rule_label, as_of=provenance.as_of)
+    return build_risk_map(
+        layers, palette=settings.palette, basemap=settings.basemap, defaults=settings.map, base_url_path=base_url_path
+    )
+
+
+base_url_path = st.get_option("server.baseUrlPath") or ""
+crumbs = st.container(horizontal=True, gap="small")  # 区 › 街道 › 社区 › 网格, filled below
+figures_box = st.container()
+map_column, side_column = st.columns([5, 2], gap="medium")
+with map_column:
+    map_doc = folium_view.cached_map_document(
+        "risk_map",
+        scope.cache_key,
+        stamp,
+        (
+            tuple(sorted(state.with_changes(enterprise=None).to_params().items())),
+            today.isoformat(),
+            base_url_path,
+            folium_view.settings_key(settings.palette, settings.basemap, settings.map),
+        ),
+        risk_map,
+    )
+    clicked = folium_view.show_map(
+        map_doc,
+        key="risk_map",
+        height=settings.map.height_px,
+        returned_objects=["last_active_drawing"],
+        report_drawn=first_paint,
+        on_change=functools.partial(st.session_state.__setitem__, MAP_DRAWN, True),
+    )
+    if first_paint and folium_view.has_drawn(clicked):  # (without on_change: e.g. a restored session)
+        st.session_state[MAP_DRAWN] = True
+    feature = (clicked or {}).get("last_active_drawing") or {}
+    props = feature.get("properties") or {}
+    if props.get("kind") == "region" and props.get("code") in set(units["code"]):
+        if props["code"] != current_view().region["code"]:
+            navigate(state.with_changes(region=props["code"], tier=None, enterprise=None))
+    elif props.get("kind") == "enterprise":
+        match = enterprises.loc[enterprises["id"] == props.get("id"), "uscc"]
+        if len(match) and match.iloc[0] != state.enterprise:
+            navigate(state.with_changes(enterprise=match.iloc[0]))
+    if first_paint and st.session_state.get(MAP_DRAWN):
+        st.rerun()
+
+view = current_view()
+with crumbs:
     for code, name, tier in view.breadcrumb:
         is_here = code == view.region["code"]
         if st.button(
@@ -90,52 +162,30 @@ with st.container(horizontal=True, gap="small"):
         ):
             navigate(state.with_changes(region=None if tier == 1 else code, tier=None, enterprise=None))
 
-# ---- headline figures for the region
-h = view.headline
-figures = st.columns(8)
-figures[0].metric("企业数", f"{h['enterprises']:,}")
-figures[1].metric("重大/较大风险企业", f"{h['grade_1']} / {h['grade_2']}")
-figures[2].metric("时段内发现隐患", f"{h['found']:,}")
-figures[3].metric("整改率", rate_text(h["rectification_rate"]))
-figures[4].metric("未整改隐患", f"{h['open']:,}")
-figures[5].metric("逾期未整改", f"{h['overdue']:,}")
-figures[6].metric("重大隐患未整改", f"{h['major_open']:,}")
-figures[7].metric("挂牌督办未销号", f"{h['listed_open']:,}")
-start, end = view.period
-st.caption(
-    f"统计时段 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}（按发现日期）；未整改、逾期为截至 {view.as_of:%Y-%m-%d} 的状态。"
-    f" {provenance.note_zh}。地图颜色按分级规则对全部在册企业计算，筛选条件作用于企业点位、统计和列表。"
-)
-if not provenance.stored and view.as_of == today:
-    st.info("今日风险等级尚未入库（每日与每次载入数据后自动计算），本页已按同一规则即时计算。")
+with figures_box:
+    h = view.headline
+    figures = st.columns(8)
+    figures[0].metric("企业数", f"{h['enterprises']:,}")
+    figures[1].metric("重大/较大风险企业", f"{h['grade_1']} / {h['grade_2']}")
+    figures[2].metric("时段内发现隐患", f"{h['found']:,}")
+    figures[3].metric("整改率", rate_text(h["rectification_rate"]))
+    figures[4].metric("未整改隐患", f"{h['open']:,}")
+    figures[5].metric("逾期未整改", f"{h['overdue']:,}")
+    figures[6].metric("重大隐患未整改", f"{h['major_open']:,}")
+    figures[7].metric("挂牌督办未销号", f"{h['listed_open']:,}")
+    start, end = view.period
+    st.caption(
+        f"统计时段 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}（按发现日期）；未整改、逾期为截至 {view.as_of:%Y-%m-%d} 的状态。"
+        f" {provenance.note_zh}。地图颜色按分级规则对全部在册企业计算，筛选条件作用于企业点位、统计和列表。"
+    )
+    if not provenance.stored and view.as_of == today:
+        st.info("今日风险等级尚未入库（每日与每次载入数据后自动计算），本页已按同一规则即时计算。")
 
-map_column, side_column = st.columns([5, 2], gap="medium")
-with map_column:
-    layers = map_layers(view, context, rule_label=provenance.rule_label, as_of=provenance.as_of)
-    risk_map = build_risk_map(
-        layers,
-        palette=settings.palette,
-        basemap=settings.basemap,
-        defaults=settings.map,
-        base_url_path=st.get_option("server.baseUrlPath") or "",
-    )
-    clicked = st_folium(
-        risk_map,
-        key="risk_map",
-        height=settings.map.height_px,
-        use_container_width=True,
-        returned_objects=["last_active_drawing"],
-    )
-    feature = (clicked or {}).get("last_active_drawing") or {}
-    props = feature.get("properties") or {}
-    if props.get("kind") == "region" and props.get("code") in set(units["code"]):
-        code = props["code"]
-        if code != view.region["code"]:
-            navigate(state.with_changes(region=code, tier=None, enterprise=None))
-    elif props.get("kind") == "enterprise":
-        match = enterprises.loc[enterprises["id"] == props.get("id"), "uscc"]
-        if len(match) and match.iloc[0] != state.enterprise:
-            navigate(state.with_changes(enterprise=match.iloc[0]))
+if first_paint:
+    with side_column:
+        st.caption("正在载入筛选、统计和列表……")
+    complete_page_later(MAP_DRAWN, after_s=FIRST_PAINT_LIMIT_S)
+    st.stop()
 
 with side_column:
     selected = enterprises[enterprises["uscc"] == state.enterprise] if state.enterprise else enterprises.iloc[0:0]
@@ -216,33 +266,40 @@ filters_text = "；".join(
     if part
 )
 data_time = provenance.computed_at or f"{view.as_of:%Y-%m-%d}"
-trend_tab, places_tab, overdue_tab, table_tab = st.tabs(["隐患趋势", "场所类型排名", "逾期清单", "企业列表"])
-with trend_tab:
-    weekly = (end - start).days <= 120
-    st.altair_chart(trend_chart(view.trend, weekly=weekly), width="stretch")
-with places_tab:
-    if len(view.place_types):
-        st.altair_chart(place_type_chart(view.place_types), width="stretch")
-    else:
-        st.info("该时段内没有隐患。")
-with overdue_tab:
-    overdue = view.hazards[hazard_state(view.hazards, view.as_of)["overdue"].to_numpy()]
-    st.caption(f"截至 {view.as_of:%Y-%m-%d} 逾期未整改的隐患；点击统一社会信用代码打开一企一档。")
-    paged_table(
-        hazard_rows(overdue, view.enterprises, view.as_of),
-        key="tbl_overdue",
-        export=ExportContext("逾期隐患清单", filters_text, data_time, f"逾期隐患_{view.as_of:%Y%m%d}"),
-        sort_by="逾期天数",
-        descending=True,
-        columns=OVERDUE_COLUMNS,
-    )
-with table_tab:
-    st.caption("筛选条件下的企业；点击统一社会信用代码打开一企一档。")
-    paged_table(
-        enterprise_rows(view.enterprises, view.hazards, units.set_index("code")["name"], view.as_of),
-        key="tbl_enterprises",
-        export=ExportContext("企业列表", filters_text, data_time, f"企业列表_{view.as_of:%Y%m%d}"),
-        sort_by="风险等级",
-        columns=ENTERPRISE_DEFAULT_COLUMNS,
-        totals=["未整改隐患", "逾期隐患"],
-    )
+# Only the open tab is computed and sent (the district's enterprise table alone costs ≈ 0.7 s).
+trend_tab, places_tab, overdue_tab, table_tab = st.tabs(
+    ["隐患趋势", "场所类型排名", "逾期清单", "企业列表"], key="map_tab", on_change="rerun"
+)
+if trend_tab.open:
+    with trend_tab:
+        weekly = (end - start).days <= 120
+        st.altair_chart(trend_chart(view.trend, weekly=weekly), width="stretch")
+if places_tab.open:
+    with places_tab:
+        if len(view.place_types):
+            st.altair_chart(place_type_chart(view.place_types), width="stretch")
+        else:
+            st.info("该时段内没有隐患。")
+if overdue_tab.open:
+    with overdue_tab:
+        overdue = view.hazards[hazard_state(view.hazards, view.as_of)["overdue"].to_numpy()]
+        st.caption(f"截至 {view.as_of:%Y-%m-%d} 逾期未整改的隐患；点击统一社会信用代码打开一企一档。")
+        paged_table(
+            hazard_rows(overdue, view.enterprises, view.as_of),
+            key="tbl_overdue",
+            export=ExportContext("逾期隐患清单", filters_text, data_time, f"逾期隐患_{view.as_of:%Y%m%d}"),
+            sort_by="逾期天数",
+            descending=True,
+            columns=OVERDUE_COLUMNS,
+        )
+if table_tab.open:
+    with table_tab:
+        st.caption("筛选条件下的企业；点击统一社会信用代码打开一企一档。")
+        paged_table(
+            enterprise_rows(view.enterprises, view.hazards, units.set_index("code")["name"], view.as_of),
+            key="tbl_enterprises",
+            export=ExportContext("企业列表", filters_text, data_time, f"企业列表_{view.as_of:%Y%m%d}"),
+            sort_by="风险等级",
+            columns=ENTERPRISE_DEFAULT_COLUMNS,
+            totals=["未整改隐患", "逾期隐患"],
+        )

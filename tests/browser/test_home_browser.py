@@ -197,6 +197,67 @@ def test_a_deep_link_restores_the_view_and_a_filter_changes_map_and_numbers(app_
     assert analyst_page.blocked == []
 
 
+def _lonely_enterprises(live_db) -> list[dict]:
+    """The enterprises of one cell that have no other enterprise within ≈ 60 m (one point under
+    the mouse), from the cell with the most of them; nearest neighbours through the GiST index."""
+    engine = create_engine(live_db.admin_url)
+    with engine.begin() as conn:
+        apply_scope(conn, Scope.whole_district(DISTRICT))
+        rows = conn.execute(
+            text(
+                "WITH lonely AS (SELECT e.uscc, e.name, e.cell_code, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat "
+                "FROM enterprise e CROSS JOIN LATERAL (SELECT o.geom <-> e.geom AS d FROM enterprise o "
+                "WHERE o.id <> e.id ORDER BY o.geom <-> e.geom LIMIT 1) nearest "
+                "WHERE e.cell_code IS NOT NULL AND e.name NOT LIKE '%<%' AND nearest.d > 0.0006) "
+                "SELECT * FROM lonely WHERE cell_code = (SELECT cell_code FROM lonely GROUP BY cell_code "
+                "ORDER BY count(*) DESC, cell_code LIMIT 1) ORDER BY uscc"
+            )
+        ).all()
+    engine.dispose()
+    return [dict(row._mapping) for row in rows]
+
+
+def test_the_map_comes_first_then_the_filters_and_an_enterprise_point_answers_hover_and_click(
+    app_server, analyst_page, live_db
+):
+    firms = _lonely_enterprises(live_db)
+    page = analyst_page.page
+    _open(page, f"{app_server}/?region={firms[0]['cell_code']}")
+    frame = _map_frame(page)
+    # The session's first run sends the map alone; the filters follow once it is drawn.
+    page.locator('[data-testid="stMultiSelect"]', has_text="行业领域").wait_for(state="visible", timeout=60_000)
+    # The first of them whose point is on the open canvas (not under the legend or a control).
+    spot = frame.evaluate(
+        """(firms) => { var m = window.map, r = m.getContainer().getBoundingClientRect();
+                        for (var i = 0; i < firms.length; i++) {
+                            var c = m.latLngToContainerPoint([firms[i][0], firms[i][1]]);
+                            var e = document.elementFromPoint(r.left + c.x, r.top + c.y);
+                            if (e && e.tagName === "CANVAS") { return {i: i, x: r.left + c.x, y: r.top + c.y, zoom: m.getZoom()}; }
+                        }
+                        return null; }""",
+        [[f["lat"], f["lon"]] for f in firms],
+    )
+    assert spot, "no point of the cell is clear of the map's controls"
+    firm = firms[spot["i"]]
+    assert spot["zoom"] >= 15, "a single cell is drawn at street level, where points are clickable"
+    box = page.locator(MAP_FRAME).bounding_box()
+    x, y = box["x"] + spot["x"], box["y"] + spot["y"]
+    page.mouse.move(x - 30, y - 30)
+    tip = frame.locator(".gr-tip", has_text=firm["name"])
+    # Leaflet's canvas handles at most one mouse move per 32 ms and drops the rest: nudge the
+    # mouse on the point until the tooltip shows.
+    for step in range(200):
+        page.mouse.move(x + step % 2, y)
+        if tip.is_visible():
+            break
+    assert tip.is_visible(), "hovering the point shows its name"
+    page.mouse.click(x, y)
+    page.wait_for_function(f"() => location.search.includes('ent={firm['uscc']}')", timeout=60_000)
+    page.get_by_role("link", name="打开一企一档").wait_for(state="visible", timeout=60_000)
+    assert page.get_by_role("heading", name=firm["name"]).is_visible()
+    assert analyst_page.blocked == []
+
+
 @pytest.fixture()
 def local_site(tmp_path):
     """A local web server for a map page outside Streamlit (its assets under /app/static) and a

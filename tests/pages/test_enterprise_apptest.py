@@ -14,6 +14,7 @@ from config.settings import Settings
 from dashboard.components.session import Viewer
 from db.scope import Scope, apply_scope
 from tests.support.html_enterprise import HTML_NAME, html_named_enterprise
+from tests.support.maps import fake_maps
 from tests.support.viewers import as_viewer
 
 # Every run is a whole-district analyst's unless a test says otherwise (the login itself is
@@ -30,16 +31,16 @@ class FakeMap:
     def __init__(self):
         self.maps = []
 
-    def __call__(self, fig, **kwargs):
+    def __call__(self, text, kwargs):
         if kwargs.get("key") == "enterprise_map":  # the router's first run draws the risk map
-            self.maps.append((fig, kwargs))
+            self.maps.append((text, kwargs))
         return {}
 
 
 @pytest.fixture()
 def fake_map():
     fake = FakeMap()
-    with mock.patch("streamlit_folium.st_folium", fake):
+    with fake_maps(fake):
         yield fake
 
 
@@ -131,9 +132,9 @@ def test_the_file_shows_the_databases_figures(app_env, fake_map, today):
     assert set(hazards["隐患编号"].head(open_count)) == set(stages["open_codes"])  # open items first
     to_map = next(link.proto for link in at.get("page_link") if link.proto.label == "在风险地图上查看")
     assert f"ent={firm['uscc']}" in to_map.query_string and "region=" in to_map.query_string
-    m, kwargs = fake_map.maps[-1]
+    html, kwargs = fake_map.maps[-1]
     assert kwargs["returned_objects"] == []  # the small map never reruns the page
-    assert "/app/static/vendor/leaflet" in m.get_root().render()
+    assert "/app/static/vendor/leaflet" in html
 
 
 def test_an_enterprise_without_hazards_says_so(app_env, fake_map, today):
@@ -167,7 +168,7 @@ def test_html_in_a_name_is_text(app_env, fake_map, today):
     title = at.title[0].value
     assert "<img" not in title.replace("\\<", "") and "](" not in title  # every markup character escaped
     assert title.replace("\\", "") == HTML_NAME
-    rendered = fake_map.maps[-1][0].get_root().render()
+    rendered = fake_map.maps[-1][0]
     assert "&lt;img src=x onerror=" in rendered and "<img src=x" not in rendered
     assert "<script>window.__pwned" not in rendered
 
@@ -200,10 +201,10 @@ def test_the_enterprise_clicked_on_the_map_links_to_its_file(app_env, today):
     firm = _query(app_env, "SELECT id, uscc FROM enterprise WHERE placement = 'placed' ORDER BY id LIMIT 1")[0]
     clicks = [{"type": "Feature", "properties": {"kind": "enterprise", "id": firm["id"]}}]
 
-    def clicking_map(fig, **kwargs):
+    def clicking_map(text, kwargs):
         return {"last_active_drawing": clicks.pop() if clicks and kwargs.get("key") == "risk_map" else None}
 
-    with mock.patch("streamlit_folium.st_folium", clicking_map):
+    with fake_maps(clicking_map):
         at = AppTest.from_file(HOME, default_timeout=180).run()
         at.run()  # the click: the summary opens beside the map
     assert not at.exception

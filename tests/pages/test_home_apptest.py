@@ -2,12 +2,13 @@
 state in the URL, drill-down by click, breadcrumb, filters, and the figures beside the map."""
 
 from pathlib import Path
-from unittest import mock
 
-import folium
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
+
+from dashboard.components.folium_view import NOT_DRAWN
+from tests.support.maps import fake_maps
 
 # Every test here runs as the demo's analyst (the login gate is tested in test_login_apptest.py).
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("analyst")]
@@ -16,14 +17,18 @@ DISTRICT = "340303"
 
 
 class FakeMap:
-    """Stands in for st_folium: records each map and answers with a scripted click."""
+    """Stands in for the map component: records each map's text and answers with a scripted
+    click; with ``drawn`` False it answers as a map the browser has not drawn yet."""
 
     def __init__(self):
-        self.maps: list[tuple[folium.Map, dict]] = []
+        self.maps: list[tuple[str, dict]] = []
         self.click: dict | None = None
+        self.drawn = True
 
-    def __call__(self, fig, **kwargs):
-        self.maps.append((fig, kwargs))
+    def __call__(self, text, kwargs):
+        self.maps.append((text, kwargs))
+        if not self.drawn:
+            return {"last_active_drawing": NOT_DRAWN} if kwargs.get("report_drawn") else {"last_active_drawing": None}
         click, self.click = self.click, None
         return {"last_active_drawing": click} if click else {"last_active_drawing": None}
 
@@ -31,7 +36,7 @@ class FakeMap:
 @pytest.fixture()
 def fake_map():
     fake = FakeMap()
-    with mock.patch("streamlit_folium.st_folium", fake):
+    with fake_maps(fake):
         yield fake
 
 
@@ -60,12 +65,28 @@ def test_the_district_view_draws_townships_with_figures(app_env, fake_map):
     assert not at.exception
     assert "安全风险四色图" in at.title[0].value
     assert any("合成数据" in c.value for c in at.caption), "the demo must say tiers 2-4 are synthetic"
-    m, kwargs = fake_map.maps[-1]
+    html, kwargs = fake_map.maps[-1]
     assert kwargs["returned_objects"] == ["last_active_drawing"]  # panning and zooming do not rerun
-    html = m.get_root().render()
     assert "region_fills" in html and "L.canvas(" in html
     assert _metric(at, "企业数") == "20,004"
     assert any("规则：加权评分+升级" in c.value for c in at.caption)
+
+
+def test_a_session_s_first_run_sends_the_map_and_figures_and_the_rest_once_it_is_drawn(app_env, fake_map):
+    fake_map.drawn = False
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    assert not at.exception
+    assert fake_map.maps[-1][1]["report_drawn"] is True
+    assert _metric(at, "企业数") == "20,004"  # the figures above the map: nothing moves it later
+    assert not at.multiselect and not at.tabs and not at.dataframe, "filters, ranking and tabs wait for the map"
+    assert any("正在载入" in c.value for c in at.caption)
+    fake_map.drawn = True  # the browser has drawn the map: its component reports
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="flt_sector") and [t.label for t in at.tabs][:1] == ["隐患趋势"] and at.dataframe
+    assert fake_map.maps[-1][1]["report_drawn"] is False
+    at.run()  # later runs send the whole page at once
+    assert at.multiselect(key="flt_sector") and fake_map.maps[-1][1]["report_drawn"] is False
 
 
 def test_clicking_a_township_drills_down_and_the_breadcrumb_returns(app_env, fake_map):
@@ -90,18 +111,18 @@ def test_a_deep_link_restores_the_view(app_env, fake_map):
     assert not at.exception
     assert any(b.label == name for b in at.button)
     assert at.radio(key="flt_hstate").value == "overdue"
-    html = fake_map.maps[-1][0].get_root().render()
+    html = fake_map.maps[-1][0]
     assert '"tier":4' in html  # cells drawn
 
 
 def test_a_filter_changes_the_numbers_and_the_url(app_env, fake_map):
     at = AppTest.from_file(HOME, default_timeout=120).run()
-    before = len(fake_map.maps[-1][0].get_root().render())
+    before = len(fake_map.maps[-1][0])
     at.multiselect(key="flt_sector").set_value(["危险化学品"]).run()
     assert not at.exception
     assert at.query_params["sector"] == "危险化学品"
     assert int(_metric(at, "企业数").replace(",", "")) < 1_000
-    assert len(fake_map.maps[-1][0].get_root().render()) < before  # fewer points drawn
+    assert len(fake_map.maps[-1][0]) < before  # fewer points drawn
 
 
 def test_clicking_an_enterprise_shows_its_details_beside_the_map(app_env, fake_map):

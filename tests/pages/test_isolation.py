@@ -19,10 +19,12 @@ from dashboard.Home import PAGES
 from db.models import SCOPED_TABLES
 from db.scope import Scope, apply_scope, scoped_connection
 from tests.support.accounts import DEMO, OFFICER_PASSWORD, Neighbours
+from tests.support.maps import fake_maps
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
 OFFICER_PAGES = [spec for spec in PAGES if "grid_officer" in spec.roles]
+MAP_TABS = ("场所类型排名", "逾期清单", "企业列表")  # the risk map's tabs after the first (computed when opened)
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +70,15 @@ class Session:
             self.exports.append(export)
             return export
 
-        def fake_st_folium(fig, **kwargs):
-            self.maps.append(fig.get_root().render())
+        def fake_map(text, kwargs):
+            self.maps.append(text)
             return {"last_active_drawing": None}
 
         self.cookies.send(self.cookie)
         self.maps.clear()
         self.exports.clear()
         with (
-            mock.patch("streamlit_folium.st_folium", fake_st_folium),
+            fake_maps(fake_map),
             mock.patch.object(tables, "audited_export", capture_export),
         ):
             if self.at is None or params is not None:
@@ -87,11 +89,20 @@ class Session:
                     self.at.switch_page(self.spec.script).run()
             else:
                 self.at.run()
-        assert not self.at.exception, self.at.exception
+            assert not self.at.exception, self.at.exception
+            self.tabs = []
+            for tab in MAP_TABS if self.spec.default else ():  # the map page computes only the open tab
+                self.tabs.append(self._shown_now())
+                self.at.session_state["map_tab"] = tab
+                self.at.run()
+                assert not self.at.exception, self.at.exception
         return self
 
     def shown(self) -> str:
-        """All the session showed, as text."""
+        """All the session showed (in every tab of the map page), as text."""
+        return "\n".join([*self.tabs, self._shown_now()])
+
+    def _shown_now(self) -> str:
         parts = list(self.maps)
         for node in _walk(self.at._tree):
             proto = getattr(node, "proto", None)

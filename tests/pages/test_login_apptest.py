@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.login import login_messages
 from db import accounts
 from tests.support.accounts import DEMO, OFFICER_PASSWORD
+from tests.support.maps import fake_maps
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -26,11 +27,11 @@ GATED = str(Path(__file__).resolve().parent / "gated_home.py")
 def fake_map():
     maps = []
 
-    def st_folium(fig, **kwargs):
-        maps.append(fig)
+    def answer(text, kwargs):
+        maps.append(text)
         return {"last_active_drawing": None}
 
-    with mock.patch("streamlit_folium.st_folium", st_folium):
+    with fake_maps(answer):
         yield maps
 
 
@@ -49,9 +50,11 @@ def _is_login_page(at) -> bool:
     return bool(_login_forms(at)) and not at.metric
 
 
-def _run(path=HOME, params=None, timeout=120) -> AppTest:
+def _run(path=HOME, params=None, timeout=120, tab=None) -> AppTest:
     at = AppTest.from_file(path, default_timeout=timeout)
     at.query_params.update(params or {})
+    if tab:  # the risk map computes only its open tab
+        at.session_state["map_tab"] = tab
     return at.run()
 
 
@@ -172,11 +175,11 @@ def test_a_leader_has_no_export_and_an_analyst_an_audited_one(cookies, fake_map,
     made, patch = _exports()
     with patch:
         cookies.login(DEMO["leader"].name, DEMO["leader"].password)
-        leader = _run()
+        leader = _run(tab="企业列表")
         assert not leader.download_button and made == []
         assert leader.dataframe, "the leader still reads the tables"
         cookies.login(DEMO["analyst"].name, DEMO["analyst"].password)
-        analyst = _run()
+        analyst = _run(tab="企业列表")
     assert {b.label for b in analyst.download_button} == {"下载 Excel", "下载 CSV"}
     csv_name, make_csv = next((name, make) for name, make in made if name.endswith(".csv") and "企业列表" in name)
     before = dt.datetime.now(dt.UTC)

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.session import Viewer
 from dashboard.components.tables import PAGE_SIZE
 from db.scope import Scope
+from tests.support.maps import fake_maps
 from tests.support.viewers import as_viewer
 
 # Every run is a whole-district analyst's unless a test says otherwise (the login itself is
@@ -33,7 +34,7 @@ MAX_TABLE_BYTES = 120_000
 
 @pytest.fixture()
 def quiet_map():
-    with mock.patch("streamlit_folium.st_folium", lambda fig, **kwargs: {}):
+    with fake_maps(lambda text, kwargs: {}):
         yield
 
 
@@ -63,20 +64,34 @@ def _uscc(url: str) -> str:
     return url.rsplit("uscc=", 1)[1]
 
 
-def test_the_first_load_carries_one_page_of_each_table(app_env, quiet_map):
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    at.session_state["map_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _enterprise_list() -> AppTest:
+    return _open_tab(AppTest.from_file(HOME, default_timeout=180), "企业列表")
+
+
+def test_each_table_carries_one_page_of_rows_and_only_when_its_tab_is_open(app_env, quiet_map):
     at = AppTest.from_file(HOME, default_timeout=180).run()
     assert not at.exception
+    assert not any("逾期隐患" in df.value.columns for df in at.dataframe), "the lists wait for their tabs"
+    for tab in ("逾期清单", "企业列表"):
+        _open_tab(at, tab)
+        sizes = [len(df.proto.arrow_data.data) for df in at.dataframe]
+        assert all(len(df.value) <= PAGE_SIZE for df in at.dataframe)
+        assert max(sizes) < MAX_TABLE_BYTES and sum(sizes) < 2 * MAX_TABLE_BYTES
     grid = _enterprise_grid(at)
     assert len(grid) == PAGE_SIZE
     assert any(c.value.startswith("共 20,004 行") for c in at.caption)
-    sizes = [len(df.proto.arrow_data.data) for df in at.dataframe]
-    assert all(len(df.value) <= PAGE_SIZE for df in at.dataframe)
-    assert max(sizes) < MAX_TABLE_BYTES and sum(sizes) < 3 * MAX_TABLE_BYTES
     assert grid["统一社会信用代码"].str.startswith("/enterprise?uscc=").all()  # each row links to its file
 
 
 def test_paging_and_sorting_act_on_every_row(app_env, quiet_map):
-    at = AppTest.from_file(HOME, default_timeout=180).run()
+    at = _enterprise_list()
     first = _enterprise_grid(at)
     red = int(next(m.value for m in at.metric if m.label == "重大/较大风险企业").split("/")[0])
     # Sorted by grade (重大 first) over all 20,004 rows, not only the page shown.
@@ -105,7 +120,7 @@ def test_paging_and_sorting_act_on_every_row(app_env, quiet_map):
 
 
 def test_the_excel_download_holds_the_rows_on_screen_and_is_audited(app_env, quiet_map, downloads):
-    at = AppTest.from_file(HOME, default_timeout=180).run()
+    at = _enterprise_list()
     grid = _enterprise_grid(at)
     name = next(n for n in downloads.by_name if n.startswith("企业列表_") and n.endswith(".xlsx"))
     body = downloads.by_name[name]()
@@ -129,7 +144,7 @@ def test_the_excel_download_holds_the_rows_on_screen_and_is_audited(app_env, qui
 
 
 def test_a_csv_download_starts_with_a_bom(app_env, quiet_map, downloads):
-    AppTest.from_file(HOME, default_timeout=180).run()
+    _open_tab(AppTest.from_file(HOME, default_timeout=180), "逾期清单")
     name = next(n for n in downloads.by_name if n.startswith("逾期隐患_") and n.endswith(".csv"))
     body = downloads.by_name[name]()
     assert body.startswith(b"\xef\xbb\xbf")
@@ -141,7 +156,6 @@ def test_a_csv_download_starts_with_a_bom(app_env, quiet_map, downloads):
 def test_leaders_get_no_downloads(app_env, quiet_map, downloads):
     leader = Viewer(name="领导", role="leader", scope=Scope.whole_district(DISTRICT))
     with as_viewer(leader):
-        at = AppTest.from_file(HOME, default_timeout=180).run()
-    assert not at.exception
+        at = _enterprise_list()
     assert downloads.by_name == {}
     assert any(c.value == "当前账号无导出权限。" for c in at.caption)
