@@ -51,12 +51,12 @@ def test_the_document_is_built_once_per_scope_stamp_and_view(layers):  # noqa: F
         return build_risk_map(layers, palette=Palette(), basemap=Basemap(), defaults=MapDefaults())
 
     cached_map_document.clear()
-    first = cached_map_document("test", "340303", "stamp-1", (("tier", "4"),), build)
-    again = cached_map_document("test", "340303", "stamp-1", (("tier", "4"),), build)
+    first = cached_map_document("340303", "stamp-1", "test", (("tier", "4"),), build)
+    again = cached_map_document("340303", "stamp-1", "test", (("tier", "4"),), build)
     assert len(builds) == 1 and again == first
-    cached_map_document("test", "340303001", "stamp-1", (("tier", "4"),), build)  # another scope
-    cached_map_document("test", "340303", "stamp-2", (("tier", "4"),), build)  # new data
-    cached_map_document("test", "340303", "stamp-1", (("tier", "3"),), build)  # another view
+    cached_map_document("340303001", "stamp-1", "test", (("tier", "4"),), build)  # another scope
+    cached_map_document("340303", "stamp-2", "test", (("tier", "4"),), build)  # new data
+    cached_map_document("340303", "stamp-1", "test", (("tier", "3"),), build)  # another view
     assert len(builds) == 4
     assert "region_fills" in first.script and first.size > len(first.script)
     cached_map_document.clear()

@@ -7,7 +7,7 @@ every rerun, on top of building the map (≈ 0.2 s), even when nothing on the ma
 when the user opens another tab beside it.
 
 :func:`map_document` makes the same arguments from a map once (one render), as a small picklable
-value; :func:`cached_map_document` keeps it per (page, scope, data stamp, view) in
+value; :func:`cached_map_document` keeps it per (scope, data stamp, page, view) in
 ``st.cache_data`` so a view already drawn costs nothing to draw again; :func:`show_map` hands it
 to streamlit-folium's own component exactly as ``st_folium`` does (same iframe, same frontend,
 same return value). ``tests/test_folium_view.py`` checks that the arguments equal the ones
@@ -98,16 +98,16 @@ def map_document(m: folium.Map) -> MapDocument:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=32, show_spinner=False)
 def cached_map_document(
-    page: str, scope_key: str, stamp: str, view_key: tuple, _build: Callable[[], folium.Map]
+    scope_key: str, stamp: str, page: str, view_key: tuple, _build: Callable[[], folium.Map]
 ) -> MapDocument:
-    """The document of the map ``_build()`` makes, once per (page, scope, data stamp, view).
+    """The document of the map ``_build()`` makes, once per (scope, data stamp, page, view).
 
     ``view_key`` must hold everything the map depends on besides the scope's data (the view
     state, the day); ``scope_key`` keeps users of different scopes apart (``st.cache_data`` is
     shared by every session) and ``stamp`` (db.analysis.data_stamp) changes with every load
     and regrade. ``_build`` is not part of the key: it is only called on a miss.
     """
-    del page, scope_key, stamp, view_key  # the cache key only
+    del scope_key, stamp, page, view_key  # the cache key only
     return map_document(_build())
 
 

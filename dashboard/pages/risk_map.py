@@ -120,9 +120,9 @@ figures_box = st.container()
 map_column, side_column = st.columns([5, 2], gap="medium")
 with map_column:
     map_doc = folium_view.cached_map_document(
-        "risk_map",
         scope.cache_key,
         stamp,
+        "risk_map",
         (
             tuple(sorted(state.with_changes(enterprise=None).to_params().items())),
             today.isoformat(),
