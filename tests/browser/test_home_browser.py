@@ -19,6 +19,7 @@ from config.settings import Basemap, MapDefaults, Palette
 from dashboard.components.map_builder import RiskMapLayers, build_risk_map
 from db.scope import Scope, apply_scope
 from tests.conftest import ARTIFACTS
+from tests.support.district import district_rows
 
 pytestmark = [pytest.mark.db, pytest.mark.browser]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -200,21 +201,16 @@ def test_a_deep_link_restores_the_view_and_a_filter_changes_map_and_numbers(app_
 def _lonely_enterprises(live_db) -> list[dict]:
     """The enterprises of one cell that have no other enterprise within ≈ 60 m (one point under
     the mouse), from the cell with the most of them; nearest neighbours through the GiST index."""
-    engine = create_engine(live_db.admin_url)
-    with engine.begin() as conn:
-        apply_scope(conn, Scope.whole_district(DISTRICT))
-        rows = conn.execute(
-            text(
-                "WITH lonely AS (SELECT e.uscc, e.name, e.cell_code, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat "
-                "FROM enterprise e CROSS JOIN LATERAL (SELECT o.geom <-> e.geom AS d FROM enterprise o "
-                "WHERE o.id <> e.id ORDER BY o.geom <-> e.geom LIMIT 1) nearest "
-                "WHERE e.cell_code IS NOT NULL AND e.name NOT LIKE '%<%' AND nearest.d > 0.0006) "
-                "SELECT * FROM lonely WHERE cell_code = (SELECT cell_code FROM lonely GROUP BY cell_code "
-                "ORDER BY count(*) DESC, cell_code LIMIT 1) ORDER BY uscc"
-            )
-        ).all()
-    engine.dispose()
-    return [dict(row._mapping) for row in rows]
+    rows = district_rows(
+        live_db,
+        "WITH lonely AS (SELECT e.uscc, e.name, e.cell_code, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat "
+        "FROM enterprise e CROSS JOIN LATERAL (SELECT o.geom <-> e.geom AS d FROM enterprise o "
+        "WHERE o.id <> e.id ORDER BY o.geom <-> e.geom LIMIT 1) nearest "
+        "WHERE e.cell_code IS NOT NULL AND e.name NOT LIKE '%<%' AND nearest.d > 0.0006) "
+        "SELECT * FROM lonely WHERE cell_code = (SELECT cell_code FROM lonely GROUP BY cell_code "
+        "ORDER BY count(*) DESC, cell_code LIMIT 1) ORDER BY uscc",
+    )
+    return [dict(row) for row in rows]
 
 
 def test_the_map_comes_first_then_the_filters_and_an_enterprise_point_answers_hover_and_click(

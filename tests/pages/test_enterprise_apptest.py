@@ -6,13 +6,13 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
 from config import get_settings
 from config.settings import Settings
 from dashboard.components.session import Viewer
-from db.scope import Scope, apply_scope
+from db.scope import Scope
+from tests.support.district import district_rows
 from tests.support.html_enterprise import HTML_NAME, html_named_enterprise
 from tests.support.maps import fake_maps
 from tests.support.viewers import as_viewer
@@ -65,15 +65,6 @@ def _open(uscc: str) -> AppTest:
     return at.run()
 
 
-def _query(live_db, sql: str, **params):
-    engine = create_engine(live_db.admin_url)
-    with engine.begin() as conn:
-        apply_scope(conn, Scope.whole_district(DISTRICT))
-        rows = conn.execute(text(sql), params).mappings().all()
-    engine.dispose()
-    return rows
-
-
 _RICH_ENTERPRISE_SQL = """
     SELECT e.* FROM enterprise e
     WHERE e.grade_source = 'LEC' AND e.placement = 'placed'
@@ -102,11 +93,13 @@ _GRADE_SQL = """
 
 
 def test_the_file_shows_the_databases_figures(app_env, fake_map, today):
-    firm = _query(app_env, _RICH_ENTERPRISE_SQL)[0]
-    stages = _query(app_env, _STAGES_SQL, id=firm["id"], today=today)[0]
-    grade = _query(app_env, _GRADE_SQL, id=firm["id"], today=today)[0]
-    inspections = _query(app_env, "SELECT count(*) AS n FROM inspection WHERE enterprise_id = :id", id=firm["id"])
-    officers = _query(
+    firm = district_rows(app_env, _RICH_ENTERPRISE_SQL)[0]
+    stages = district_rows(app_env, _STAGES_SQL, id=firm["id"], today=today)[0]
+    grade = district_rows(app_env, _GRADE_SQL, id=firm["id"], today=today)[0]
+    inspections = district_rows(
+        app_env, "SELECT count(*) AS n FROM inspection WHERE enterprise_id = :id", id=firm["id"]
+    )
+    officers = district_rows(
         app_env, "SELECT name, phone FROM grid_staff WHERE :cell = ANY(cell_codes)", cell=firm["cell_code"]
     )
     at = _open(firm["uscc"])
@@ -138,7 +131,7 @@ def test_the_file_shows_the_databases_figures(app_env, fake_map, today):
 
 
 def test_an_enterprise_without_hazards_says_so(app_env, fake_map, today):
-    firm = _query(
+    firm = district_rows(
         app_env,
         "SELECT uscc, name FROM enterprise e WHERE placement = 'placed' "
         "AND NOT EXISTS (SELECT 1 FROM hazard h WHERE h.enterprise_id = e.id) ORDER BY id LIMIT 1",
@@ -150,12 +143,14 @@ def test_an_enterprise_without_hazards_says_so(app_env, fake_map, today):
 
 
 def test_an_enterprise_without_coordinates_is_flagged_without_a_map_and_hidden_from_townships(app_env, fake_map, today):
-    firm = _query(app_env, "SELECT uscc FROM enterprise WHERE placement = 'no_coordinates' ORDER BY id LIMIT 1")[0]
+    firm = district_rows(app_env, "SELECT uscc FROM enterprise WHERE placement = 'no_coordinates' ORDER BY id LIMIT 1")[
+        0
+    ]
     at = _open(firm["uscc"])
     assert not at.exception
     assert "未落入网格（无坐标）" in at.warning[0].value and "仅全区范围的用户可见" in at.warning[0].value
     assert fake_map.maps == []
-    township = _query(app_env, "SELECT code FROM region_unit WHERE tier = 2 ORDER BY code LIMIT 1")[0]["code"]
+    township = district_rows(app_env, "SELECT code FROM region_unit WHERE tier = 2 ORDER BY code LIMIT 1")[0]["code"]
     with _viewer(Scope.of([township]), role="township_head"):
         hidden = _open(firm["uscc"])
     assert [w.value for w in hidden.warning] == ["未找到该企业"]
@@ -185,9 +180,11 @@ def _shape(at: AppTest) -> list:
 
 
 def test_an_out_of_scope_uscc_is_answered_exactly_like_an_unknown_one(app_env, fake_map, today):
-    townships = [r["code"] for r in _query(app_env, "SELECT code FROM region_unit WHERE tier = 2 ORDER BY code")]
+    townships = [r["code"] for r in district_rows(app_env, "SELECT code FROM region_unit WHERE tier = 2 ORDER BY code")]
     inside, outside = townships[0], townships[1]
-    firm = _query(app_env, "SELECT uscc FROM enterprise WHERE :t = ANY(region_path) ORDER BY id LIMIT 1", t=outside)[0]
+    firm = district_rows(
+        app_env, "SELECT uscc FROM enterprise WHERE :t = ANY(region_path) ORDER BY id LIMIT 1", t=outside
+    )[0]
     with _viewer(Scope.of([inside]), role="township_head"):
         out_of_scope = _open(firm["uscc"])
         unknown = _open("91110000802100433B")
@@ -198,7 +195,7 @@ def test_an_out_of_scope_uscc_is_answered_exactly_like_an_unknown_one(app_env, f
 
 
 def test_the_enterprise_clicked_on_the_map_links_to_its_file(app_env, today):
-    firm = _query(app_env, "SELECT id, uscc FROM enterprise WHERE placement = 'placed' ORDER BY id LIMIT 1")[0]
+    firm = district_rows(app_env, "SELECT id, uscc FROM enterprise WHERE placement = 'placed' ORDER BY id LIMIT 1")[0]
     clicks = [{"type": "Feature", "properties": {"kind": "enterprise", "id": firm["id"]}}]
 
     def clicking_map(text, kwargs):
