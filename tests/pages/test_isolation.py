@@ -19,7 +19,7 @@ from dashboard.Home import PAGES
 from db.models import SCOPED_TABLES
 from db.scope import Scope, apply_scope, scoped_connection
 from tests.support.accounts import DEMO, OFFICER_PASSWORD, Neighbours
-from tests.support.maps import fake_maps
+from tests.support.maps import choose_map_tab, fake_maps
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -58,7 +58,7 @@ class Session:
 
     def __init__(self, cookies, name, password, spec):
         self.cookies, self.cookie = cookies, cookies.login(name, password)
-        self.spec, self.at, self.maps, self.exports = spec, None, [], []
+        self.spec, self.at, self.maps, self.exports, self.tabs = spec, None, [], [], []
 
     def run(self, params=None):
         from dashboard.components import tables
@@ -93,7 +93,7 @@ class Session:
             self.tabs = []
             for tab in MAP_TABS if self.spec.default else ():  # the map page computes only the open tab
                 self.tabs.append(self._shown_now())
-                self.at.session_state["map_tab"] = tab
+                choose_map_tab(self.at, tab)
                 self.at.run()
                 assert not self.at.exception, self.at.exception
         return self

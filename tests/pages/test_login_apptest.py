@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.login import login_messages
 from db import accounts
 from tests.support.accounts import DEMO, OFFICER_PASSWORD
-from tests.support.maps import fake_maps
+from tests.support.maps import choose_map_tab, fake_maps
 
 pytestmark = pytest.mark.db
 HOME = str(Path(__file__).resolve().parents[2] / "dashboard" / "Home.py")
@@ -53,8 +53,8 @@ def _is_login_page(at) -> bool:
 def _run(path=HOME, params=None, timeout=120, tab=None) -> AppTest:
     at = AppTest.from_file(path, default_timeout=timeout)
     at.query_params.update(params or {})
-    if tab:  # the risk map computes only its open tab
-        at.session_state["map_tab"] = tab
+    if tab:
+        choose_map_tab(at, tab)
     return at.run()
 
 

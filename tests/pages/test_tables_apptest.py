@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.session import Viewer
 from dashboard.components.tables import PAGE_SIZE
 from db.scope import Scope
-from tests.support.maps import fake_maps
+from tests.support.maps import choose_map_tab, fake_maps
 from tests.support.viewers import as_viewer
 
 # Every run is a whole-district analyst's unless a test says otherwise (the login itself is
@@ -65,7 +65,7 @@ def _uscc(url: str) -> str:
 
 
 def _open_tab(at: AppTest, label: str) -> AppTest:
-    at.session_state["map_tab"] = label
+    choose_map_tab(at, label)
     at.run()
     assert not at.exception
     return at

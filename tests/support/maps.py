@@ -26,3 +26,11 @@ def fake_maps(answer: Answer) -> Iterator[None]:
         mock.patch("dashboard.components.folium_view.show_map", via_show_map),
     ):
         yield
+
+
+MAP_TAB_KEY = "map_tab"  # the key of the risk map's st.tabs (dashboard/pages/risk_map.py)
+
+
+def choose_map_tab(at, label: str) -> None:
+    """Open a tab of the risk map for AppTest's next run: the page computes only the open tab."""
+    at.session_state[MAP_TAB_KEY] = label
