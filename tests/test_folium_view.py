@@ -58,7 +58,7 @@ def test_the_document_is_built_once_per_scope_stamp_and_view(layers):  # noqa: F
     cached_map_document("340303", "stamp-2", "test", (("tier", "4"),), build)  # new data
     cached_map_document("340303", "stamp-1", "test", (("tier", "3"),), build)  # another view
     assert len(builds) == 4
-    assert "region_fills" in first.script and first.size > len(first.script)
+    assert "region_fills" in first.script
     cached_map_document.clear()
 
 

@@ -57,11 +57,6 @@ class MapDocument:
     bounds: tuple[tuple[float | None, float | None], tuple[float | None, float | None]]
     zoom: float | None
 
-    @property
-    def size(self) -> int:
-        """Bytes of text the browser receives for this map (script, header and HTML)."""
-        return sum(len(part.encode()) for part in (self.script, self.header, self.html))
-
 
 def _links(m: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The stylesheets and scripts of every element, in order, once each (as st_folium collects them)."""
