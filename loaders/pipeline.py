@@ -304,22 +304,23 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[
     arrive as NULL.
 
     Arrow writes the CSV (a fifth of ``DataFrame.to_csv``'s time on 200,000 hazards). It quotes
-    every string, and COPY reads a quoted empty string as '' rather than NULL, so empty text
-    is made missing first, as ``to_csv`` (which leaves it unquoted) did.
+    every string, and COPY reads a quoted empty string as '' rather than NULL: ``FORCE_NULL``
+    on the text columns makes it NULL, as ``to_csv`` (which leaves it unquoted) did, without
+    masking every text column first (a tenth of this function's time).
     """
     selected = frame[columns]
     text_columns = [c for c in columns if selected[c].dtype == object or isinstance(selected[c].dtype, pd.StringDtype)]
-    selected = selected.assign(**{c: selected[c].mask(selected[c].eq("")) for c in text_columns})
     buffer = io.BytesIO()
     pacsv.write_csv(
         pa.Table.from_pandas(selected, preserve_index=False),
         buffer,
         pacsv.WriteOptions(include_header=False, quoting_style="needed"),
     )
+    force_null = f", FORCE_NULL ({', '.join(text_columns)})" if text_columns else ""
     raw = conn.connection.driver_connection
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})") as copy,
     ):
         copy.write(buffer.getbuffer())
 

@@ -77,3 +77,32 @@ def test_merge_updates_changed_rows_inserts_new_ones_and_leaves_the_rest(db_conn
         "13900000003": "网格长",
         "13900000004": "网格员",
     }
+
+
+def test_copy_frame_writes_empty_and_missing_cells_as_null_and_keeps_every_other_text(db_conn):
+    import datetime as dt
+
+    import pandas as pd
+
+    from loaders.pipeline import copy_frame
+
+    db_conn.execute(text("CREATE TEMP TABLE copied (n int, name text, day date, amount double precision, tags text[])"))
+    tricky = 'a "quoted", comma\nand a new line \\ backslash'
+    frame = pd.DataFrame(
+        {
+            "n": [1, 2, 3, 4],
+            "name": ["", None, tricky, "NULL"],
+            "day": [dt.date(2026, 11, 24), None, None, dt.date(2024, 2, 29)],
+            "amount": [1.5, float("nan"), 0.0, -2.0],
+            "tags": ["{}", None, '{"x,y"}', "{a}"],
+        }
+    ).astype({"name": "str"})
+    frame.loc[1, "name"] = None
+    copy_frame(db_conn, "copied", frame, ["n", "name", "day", "amount", "tags"])
+    rows = db_conn.execute(text("SELECT n, name, day, amount, tags FROM copied ORDER BY n")).all()
+    assert rows == [
+        (1, None, dt.date(2026, 11, 24), 1.5, []),
+        (2, None, None, None, None),
+        (3, tricky, None, 0.0, ["x,y"]),
+        (4, "NULL", dt.date(2024, 2, 29), -2.0, ["a"]),
+    ]
