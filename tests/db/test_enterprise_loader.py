@@ -162,6 +162,49 @@ def test_bulk_placement_follows_the_single_point_rule_on_edges_and_vertices(live
             conn.execute(text("DELETE FROM boundary_set WHERE district_code = :d"), {"d": DISTRICT})
 
 
+# Vertices and edge midpoints of the demo grid's cells: real, slanted edges shared by two or
+# three cells, where a point → cell rule computed in two places could first disagree.
+_DEMO_EDGE_POINTS_SQL = """
+WITH cells AS (
+    SELECT code, geom FROM gridrisk_bottom_cells('340303') ORDER BY code LIMIT 150
+), segments AS (
+    SELECT (ST_DumpSegments(ST_Boundary(geom))).geom AS segment FROM cells
+)
+SELECT ST_X(p), ST_Y(p) FROM (
+    SELECT ST_StartPoint(segment) AS p FROM segments
+    UNION ALL SELECT ST_LineInterpolatePoint(segment, 0.5) FROM segments
+) points
+"""
+
+
+def test_placement_agrees_with_the_database_rule_on_the_demo_grid_s_shared_edges(live_db, admin_engine, tmp_path):
+    with admin_engine.begin() as conn:
+        points = [tuple(row) for row in conn.execute(text(_DEMO_EDGE_POINTS_SQL))]
+    assert len(points) > 1500
+    usccs = _usccs(len(points), seed=21)
+    path = tmp_path / "demo_edges.csv"
+    _listing(usccs, points, crs="CGCS2000").to_csv(path, index=False)
+    try:
+        result = load_enterprises(admin_engine, path, EnterpriseOptions(district_code="340303"))
+        # A midpoint computed on the district's own outline can fall a rounding error outside it.
+        assert result.placement["placed"] > 0.99 * len(points)
+        with admin_engine.begin() as conn:
+            apply_scope(conn, Scope.whole_district("340303"))
+            rows = conn.execute(
+                text(
+                    "SELECT cell_code, gridrisk_cell_for_point(geom, '340303'), region_path[array_length(region_path, 1)] "
+                    "FROM enterprise WHERE uscc = ANY(:u)"
+                ),
+                {"u": usccs},
+            ).all()
+        assert len(rows) == len(points)
+        disagreements = [row for row in rows if row[0] != row[1]]
+        assert not disagreements, disagreements[:5]
+        assert all(cell == last for cell, _, last in rows if cell)  # the path ends at the cell
+    finally:
+        _delete(admin_engine, usccs)
+
+
 def _loader_backend(engine, app_name):
     with engine.connect() as conn:
         return conn.execute(
