@@ -171,16 +171,19 @@ def _extra_json(frame: pd.DataFrame, columns: list[str]) -> list[str] | str:
     """Each row's unmapped, non-empty cells as a JSON object (kept in ``enterprise.extra``).
 
     Built from one JSON fragment per distinct value and column (columns such as 所属乡镇 repeat
-    a few values over thousands of rows): a third of the time of one json.dumps per row.
+    a few values over thousands of rows), joined column by column over the whole list: a
+    sixth of the time of one json.dumps per row.
     """
     if not columns:
         return "{}"
-    fragments = []
+    joined = np.full(len(frame), "", dtype=object)
     for column in columns:
         key = json.dumps(column, ensure_ascii=False)
         values = frame[column].astype(object)
-        fragments.append(map_unique(values, lambda v, key=key: f"{key}: {_json_text(v)}" if v else "").to_numpy())
-    return ["{" + ", ".join(part for part in parts if part) + "}" for parts in zip(*fragments, strict=True)]
+        fragment = map_unique(values, lambda v, key=key: f"{key}: {_json_text(v)}" if v else "").to_numpy()
+        filled = fragment != ""
+        joined[filled] = np.where(joined[filled] == "", fragment[filled], joined[filled] + ", " + fragment[filled])
+    return ("{" + joined + "}").tolist()
 
 
 def _json_text(value: str) -> str:
@@ -510,7 +513,7 @@ def _placed(conn: Connection, rows: pd.DataFrame, district: str) -> pd.DataFrame
     placement[placed | pending] = found.placement[placed | pending]
     placement[pending & pd.isna(found.placement)] = "no_coordinates"  # never met: pending rows have a point
     return rows.assign(
-        special_flags=rows["special_flags"].map(as_pg_array),
+        special_flags=rows["special_flags"].map(lambda flags: as_pg_array(flags) if flags else "{}"),
         geom=_points_ewkb(rows),
         cell_code=found.cell_code,
         region_path=region_path,
