@@ -163,8 +163,25 @@ def uscc_problems(codes: pd.Series) -> pd.Series:
     >>> uscc_problems(pd.Series(["91110000802100433B", "91110000802100434B", None])).tolist()
     [None, 'org_code_check', 'missing']
     """
-    reasons = _problems_of(codes.to_numpy(dtype=object))
+    values = codes.to_numpy(dtype=object)
+    plain = _plain_ascii(codes)
+    if plain is None:
+        reasons = _problems_of(values)
+    else:  # letters and digits only: normalising is upper-casing, done for the whole column
+        reasons = np.full(len(values), None, dtype=object)
+        reasons[~plain] = _problems_of(values[~plain])
+        reasons[plain] = _checked(
+            codes[plain].str.upper().to_numpy(dtype=object), np.full(int(plain.sum()), None, dtype=object)
+        )
     return pd.Series(reasons, index=codes.index, dtype=object, name="uscc_problem")
+
+
+def _plain_ascii(codes: pd.Series) -> NDArray[np.bool_] | None:
+    """Which codes are non-empty ASCII letters and digits (nothing to trim), when the column is
+    text; None otherwise."""
+    if not pd.api.types.is_string_dtype(codes.dtype) or codes.dtype == object:
+        return None
+    return codes.str.fullmatch("[0-9A-Za-z]+").fillna(False).to_numpy(dtype=bool)
 
 
 def make_uscc(body17: str) -> str:
@@ -255,6 +272,12 @@ def _problems_of(values: NDArray[np.object_]) -> NDArray[np.object_]:
     texts = np.full(len(values), None, dtype=object)
     for i, value in enumerate(values):
         texts[i], reasons[i] = _clean(value)
+    return _checked(texts, reasons)
+
+
+def _checked(texts: NDArray[np.object_], reasons: NDArray[np.object_]) -> NDArray[np.object_]:
+    """``reasons`` completed with the length and checksum checks of the normalised ``texts``
+    (None where a reason is already known)."""
     lengths = np.array([-1 if text is None else len(text) for text in texts], dtype=np.int64)
     reasons[(lengths >= 0) & (lengths != USCC_LENGTH)] = LENGTH
     full_length = lengths == USCC_LENGTH

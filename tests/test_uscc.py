@@ -206,6 +206,18 @@ def test_uscc_problems_agrees_with_uscc_problem(values):
     assert set(problems.dropna()) <= set(USCC_PROBLEM_REASONS)
 
 
+# Text columns as a loader reads them (Arrow-backed strings): plain codes take the vectorised path.
+text_cell = st.text(alphabet=USCC_ALPHABET + "IOSVZabcß０ \u3000\t\n-", min_size=0, max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(text_cell, st.sampled_from(PUBLIC_CODES), st.none()), max_size=30))
+def test_uscc_problems_on_text_columns_agrees_with_uscc_problem(values):
+    for dtype in ("str", "string"):
+        problems = uscc_problems(pd.Series(values, dtype=dtype))
+        assert problems.tolist() == [uscc_problem(value) for value in values], dtype
+
+
 # --- generating codes -------------------------------------------------------------------------
 
 
