@@ -8,7 +8,7 @@ into a scratch database holding the demo grid.
 from __future__ import annotations
 
 import geopandas as gpd
-from _common import median_time, report
+from _common import interleaved_medians, report
 from sqlalchemy import create_engine, text
 
 from config import get_settings
@@ -46,9 +46,15 @@ def main() -> None:
                 conn.execute(text("TRUNCATE enterprise CASCADE"))
                 conn.execute(text("DROP TABLE IF EXISTS bench_enterprises"))
 
-        csv_s = median_time(lambda: load_enterprises(engine, csv, OPTIONS), setup=empty)
-        xlsx_s = median_time(lambda: load_enterprises(engine, xlsx, OPTIONS), setup=empty)
-        floor_s = median_time(lambda: floor_frame.to_postgis("bench_enterprises", engine, index=False), setup=empty)
+        timed = interleaved_medians(
+            {
+                "csv": lambda: load_enterprises(engine, csv, OPTIONS),
+                "xlsx": lambda: load_enterprises(engine, xlsx, OPTIONS),
+                "floor": lambda: floor_frame.to_postgis("bench_enterprises", engine, index=False),
+            },
+            setup=empty,
+        )
+        csv_s, xlsx_s, floor_s = timed["csv"], timed["xlsx"], timed["floor"]
         engine.dispose()
     n = len(floor_frame)
     report(
