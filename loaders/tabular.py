@@ -6,12 +6,15 @@ validation step can name row, column and value exactly as the user sees them in 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -55,40 +58,54 @@ def _problem(path: Path, code: str, message: str, value: str | None = None) -> L
     return LoadRefusedError([Problem(path.name, None, None, value, code, message)])
 
 
+_BLANK = re.compile(rb"[\xef\xbb\xbf \r\n\t]*")
+
+
 def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \r\n\t"):
+    if _BLANK.fullmatch(data):
         raise _problem(path, "empty_file", "文件是空的")
     try:
+        # Detection decodes as UTF-8 to tell it from GB18030; a given encoding is checked the same way.
+        text = data.decode(encoding) if encoding else None
         encoding = encoding or detect_encoding(data)
-        text = data.decode(encoding)
+        # Arrow reads UTF-8 bytes as they are: decoding and encoding again cost as much as its
+        # parse on a 200,000-row list. Other encodings are transcoded once.
+        if _is_utf8(encoding):
+            source = data.removeprefix(b"\xef\xbb\xbf")
+        else:
+            source = (text if text is not None else data.decode(encoding)).encode("utf-8")
     except (ValueError, LookupError) as exc:
         raise _problem(path, "unknown_encoding", f"无法识别文件编码（应为 UTF-8 或 GBK）: {exc}") from exc
+    head = source[: 1 << 16].decode("utf-8", errors="ignore")
     try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|").delimiter
+        delimiter = csv.Sniffer().sniff(head[:4096], delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = ","
     # Arrow's CSV reader: ~5× faster than pandas' C parser with object cells on a 200,000-row
     # list. Rows are records as Excel numbers them (a quoted cell spanning lines is one row, a
     # blank line is a row).
-    source = text.lstrip("\ufeff")
     try:
-        frame = _read_csv_arrow(source, delimiter)
+        frame = _read_csv_arrow(source, head, delimiter)
     except pa.ArrowInvalid:
         # A row with more or fewer cells than the first (an unquoted comma in an address): read
         # it with the tolerant csv module; read_table reports the row instead of failing the file.
-        rows = list(csv.reader(io.StringIO(source), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO(source.decode("utf-8").lstrip("\ufeff")), delimiter=delimiter))
         width = max(map(len, rows), default=0)
         frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
     return frame, encoding
 
 
-def _read_csv_arrow(source: str, delimiter: str) -> pd.DataFrame:
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _read_csv_arrow(source: bytes, head: str, delimiter: str) -> pd.DataFrame:
     """Every cell as text ('' when empty), columns numbered; raises ArrowInvalid on ragged rows."""
-    first = next(csv.reader(io.StringIO(source[: 1 << 16]), delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
     names = [str(i) for i in range(max(len(first), 1))]
     table = pacsv.read_csv(
-        io.BytesIO(source.encode("utf-8")),
+        io.BytesIO(source),
         read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
@@ -154,7 +171,7 @@ def read_table(path: Path, *, sheet: str | None = None, encoding: str | None = N
         raise _problem(path, "no_rows", "文件只有表头，没有数据行")
     width = max((i + 1 for i, h in enumerate(header) if h), default=0)
     beyond = raw.iloc[1:, width:]
-    ragged = tuple(n for n, extra in zip(row_numbers[1:], (beyond != "").any(axis=1), strict=True) if extra)
+    ragged = tuple(np.asarray(row_numbers[1:])[(beyond != "").any(axis=1).to_numpy()].tolist())
     raw = raw.iloc[:, :width]
     header = header[:width]
     frame = raw.iloc[1:].reset_index(drop=True)
