@@ -110,7 +110,11 @@ def parse_hazards(table: RawTable, options: HazardOptions, enterprises: set[str]
     rows["hazard_code"] = code
     uscc = checks.cell("uscc").str.strip().str.upper()
     checks.flag(
-        ~uscc.isin(enterprises), "uscc", "unknown_enterprise", "找不到该统一社会信用代码的企业（请先载入企业名单）"
+        # as objects: Arrow-backed isin converts the 20,000 known codes one by one (3× the time)
+        ~uscc.astype(object).isin(enterprises),
+        "uscc",
+        "unknown_enterprise",
+        "找不到该统一社会信用代码的企业（请先载入企业名单）",
     )
     rows["uscc"] = uscc
     for key, mapping, code_name, message in (

@@ -133,7 +133,11 @@ def parse_dates(checks: RowChecks, key: str, *, today: object | None, required: 
     Bad dates, and with ``today`` dates after it, are rejected.
     """
     raw = checks.cell(key).str.strip()
-    normalised = raw.str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", r"\1-\2-\3", regex=True).str.replace("/", "-")
+    unusual = raw.str.contains("[年/]", regex=True)  # most lists write ISO dates: leave them be
+    normalised = raw
+    if unusual.any():
+        fixed = raw[unusual].str.replace(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", r"\1-\2-\3", regex=True)
+        normalised = raw.mask(unusual, fixed.str.replace("/", "-"))
     stamps = pd.to_datetime(normalised.where(normalised != ""), errors="coerce", format="mixed").dt.normalize()
     checks.flag((raw != "") & stamps.isna(), key, "bad_date", "日期格式应为 YYYY-MM-DD")
     if required:
