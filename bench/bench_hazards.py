@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _common import median_time, report
+from _common import interleaved_medians, median_time, report
 from sqlalchemy import Connection, create_engine, text
 
 from config import get_settings
@@ -82,11 +82,15 @@ def main() -> None:
             with raw.cursor() as cursor, cursor.copy(statement) as copy:
                 copy.write(buffer)
 
-        load_s = median_time(lambda: load_hazards(engine, hazards_csv, options), setup=empty)
-        copy_s = median_time(bare_copy(to_csv_copy), setup=empty)
-        arrow_copy_s = median_time(
-            bare_copy(lambda conn: copy_frame(conn, "bench_hazard_copy", rows, columns)), setup=empty
+        timed = interleaved_medians(
+            {
+                "load": lambda: load_hazards(engine, hazards_csv, options),
+                "copy": bare_copy(to_csv_copy),
+                "arrow_copy": bare_copy(lambda conn: copy_frame(conn, "bench_hazard_copy", rows, columns)),
+            },
+            setup=empty,
         )
+        load_s, copy_s, arrow_copy_s = timed["load"], timed["copy"], timed["arrow_copy"]
         to_sql_s = median_time(
             lambda: rows[columns].to_sql("bench_hazard_to_sql", engine, index=False, chunksize=10_000),
             setup=empty,
