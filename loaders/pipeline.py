@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from rich.progress import Progress
 from sqlalchemy import Connection, Engine, text
@@ -317,7 +318,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[
     text_columns = [c for c in columns if selected[c].dtype == object or isinstance(selected[c].dtype, pd.StringDtype)]
     buffer = io.BytesIO()
     pacsv.write_csv(
-        pa.Table.from_pandas(selected, preserve_index=False),
+        _midnights_as_dates(pa.Table.from_pandas(selected, preserve_index=False)),
         buffer,
         pacsv.WriteOptions(include_header=False, quoting_style="needed"),
     )
@@ -328,6 +329,18 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})") as copy,
     ):
         copy.write(buffer.getbuffer())
+
+
+def _midnights_as_dates(table: pa.Table) -> pa.Table:
+    """Timestamp columns holding only midnights (the loaders' dates) as dates: "2024-11-25"
+    instead of "2024-11-25 00:00:00.000000", two fifths of a 200,000-hazard COPY stream."""
+    for i, column in enumerate(table.columns):
+        if not (pa.types.is_timestamp(column.type) and column.type.tz is None):
+            continue
+        midnights = pc.all(pc.equal(pc.floor_temporal(column, unit="day"), column)).as_py()
+        if midnights is not False:  # True, or None for a column of nulls only
+            table = table.set_column(i, table.field(i).name, column.cast(pa.date32()))
+    return table
 
 
 def run_tabular_load(

@@ -91,7 +91,12 @@ def test_copy_frame_writes_empty_and_missing_cells_as_null_and_keeps_every_other
 
     from loaders.pipeline import copy_frame
 
-    db_conn.execute(text("CREATE TEMP TABLE copied (n int, name text, day date, amount double precision, tags text[])"))
+    db_conn.execute(
+        text(
+            "CREATE TEMP TABLE copied (n int, name text, day date, amount double precision, tags text[], "
+            "found date, seen timestamp)"
+        )
+    )
     tricky = 'a "quoted", comma\nand a new line \\ backslash'
     frame = pd.DataFrame(
         {
@@ -100,14 +105,17 @@ def test_copy_frame_writes_empty_and_missing_cells_as_null_and_keeps_every_other
             "day": [dt.date(2026, 11, 24), None, None, dt.date(2024, 2, 29)],
             "amount": [1.5, float("nan"), 0.0, -2.0],
             "tags": ["{}", None, '{"x,y"}', "{a}"],
+            # dates as the loaders parse them (midnights, written as dates), and a time of day
+            "found": pd.to_datetime(["2024-11-25", None, "2024-02-29", "2026-01-01"]),
+            "seen": pd.to_datetime(["2024-11-25 08:30", None, "2024-02-29", "2026-01-01 23:59:59"], format="ISO8601"),
         }
     ).astype({"name": "str"})
     frame.loc[1, "name"] = None
-    copy_frame(db_conn, "copied", frame, ["n", "name", "day", "amount", "tags"])
-    rows = db_conn.execute(text("SELECT n, name, day, amount, tags FROM copied ORDER BY n")).all()
+    copy_frame(db_conn, "copied", frame, list(frame.columns))
+    rows = db_conn.execute(text("SELECT * FROM copied ORDER BY n")).all()
     assert rows == [
-        (1, None, dt.date(2026, 11, 24), 1.5, []),
-        (2, None, None, None, None),
-        (3, tricky, None, 0.0, ["x,y"]),
-        (4, "NULL", dt.date(2024, 2, 29), -2.0, ["a"]),
+        (1, None, dt.date(2026, 11, 24), 1.5, [], dt.date(2024, 11, 25), dt.datetime(2024, 11, 25, 8, 30)),
+        (2, None, None, None, None, None, None),
+        (3, tricky, None, 0.0, ["x,y"], dt.date(2024, 2, 29), dt.datetime(2024, 2, 29)),
+        (4, "NULL", dt.date(2024, 2, 29), -2.0, ["a"], dt.date(2026, 1, 1), dt.datetime(2026, 1, 1, 23, 59, 59)),
     ]
