@@ -18,6 +18,7 @@ from db.scope import Scope, apply_scope
 from geo.uscc import random_valid_uscc
 from loaders.boundaries import BoundaryOptions, load_boundaries
 from loaders.enterprises import EnterpriseOptions, load_enterprises
+from tests.support.district import DEMO_DISTRICT, district_rows
 from tests.support.grids import DISTRICT, STEP, X0, Y0, nested_squares
 
 pytestmark = pytest.mark.db
@@ -188,19 +189,17 @@ def test_placement_agrees_with_the_database_rule_on_the_demo_grid_s_shared_edges
         result = load_enterprises(admin_engine, path, EnterpriseOptions(district_code="340303"))
         # A midpoint computed on the district's own outline can fall a rounding error outside it.
         assert result.placement["placed"] > 0.99 * len(points)
-        with admin_engine.begin() as conn:
-            apply_scope(conn, Scope.whole_district("340303"))
-            rows = conn.execute(
-                text(
-                    "SELECT cell_code, gridrisk_cell_for_point(geom, '340303'), region_path[array_length(region_path, 1)] "
-                    "FROM enterprise WHERE uscc = ANY(:u)"
-                ),
-                {"u": usccs},
-            ).all()
+        rows = district_rows(
+            live_db,
+            "SELECT cell_code, gridrisk_cell_for_point(geom, :d) AS rule_cell, "
+            "region_path[array_length(region_path, 1)] AS path_end FROM enterprise WHERE uscc = ANY(:u)",
+            d=DEMO_DISTRICT,
+            u=usccs,
+        )
         assert len(rows) == len(points)
-        disagreements = [row for row in rows if row[0] != row[1]]
+        disagreements = [dict(row) for row in rows if row["cell_code"] != row["rule_cell"]]
         assert not disagreements, disagreements[:5]
-        assert all(cell == last for cell, _, last in rows if cell)  # the path ends at the cell
+        assert all(row["path_end"] == row["cell_code"] for row in rows if row["cell_code"])  # the path ends at the cell
     finally:
         _delete(admin_engine, usccs)
 
