@@ -73,8 +73,8 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
         # parse on a 200,000-row list. Other encodings are transcoded once.
         if _is_utf8(encoding):
             source = data.removeprefix(b"\xef\xbb\xbf")
-        else:
-            source = (text if text is not None else data.decode(encoding)).encode("utf-8")
+        else:  # GB18030 has a byte order mark of its own, decoded as U+FEFF
+            source = (text if text is not None else data.decode(encoding)).lstrip("\ufeff").encode("utf-8")
     except (ValueError, LookupError) as exc:
         raise _problem(path, "unknown_encoding", f"无法识别文件编码（应为 UTF-8 或 GBK）: {exc}") from exc
     head = source[: 1 << 16].decode("utf-8", errors="ignore")
@@ -90,7 +90,7 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     except pa.ArrowInvalid:
         # A row with more or fewer cells than the first (an unquoted comma in an address): read
         # it with the tolerant csv module; read_table reports the row instead of failing the file.
-        rows = list(csv.reader(io.StringIO(source.decode("utf-8").lstrip("\ufeff")), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO(source.decode("utf-8")), delimiter=delimiter))
         width = max(map(len, rows), default=0)
         frame = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
     return frame, encoding
