@@ -78,6 +78,24 @@ def test_writes_outside_the_scope_are_refused(db_conn):
         )
 
 
+def test_every_row_of_a_bulk_write_is_checked_against_the_scope(db_conn):
+    # The check's scope is computed once per statement (0013); each row is still checked.
+    from sqlalchemy.exc import ProgrammingError
+
+    db_conn.execute(text("SELECT set_config('gridrisk.scope', :s, true)"), {"s": fx.WEST})
+    insert = (
+        "INSERT INTO enterprise (uscc, name, district_code, region_path) "
+        "SELECT 'X' || n, 'x', :d, CASE WHEN n = 500 THEN CAST(:out AS text[]) ELSE CAST(:ok AS text[]) END FROM generate_series(1, 1000) n"
+    )
+    paths = {"d": fx.DISTRICT, "ok": [fx.DISTRICT, fx.WEST], "out": [fx.DISTRICT, fx.EAST]}
+    with pytest.raises(ProgrammingError, match="row-level security"), db_conn.begin_nested():
+        db_conn.execute(text(insert), paths)
+    moved = "UPDATE enterprise SET region_path = :out WHERE region_path && ARRAY[CAST(:w AS text)]"
+    with pytest.raises(ProgrammingError, match="row-level security"), db_conn.begin_nested():
+        db_conn.execute(text(moved), {**paths, "w": fx.WEST})
+    assert db_conn.execute(text("SELECT count(*) FROM enterprise WHERE uscc LIKE 'X%'")).scalar_one() == 0
+
+
 def test_every_scoped_table_has_forced_rls_and_a_policy(db_conn):
     rows = db_conn.execute(
         text(
