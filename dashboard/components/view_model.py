@@ -100,6 +100,13 @@ def tier_choices(units: gpd.GeoDataFrame, state: ViewState, district: str) -> li
     return [t for t in (2, 3, 4) if t > tier and (units["tier"] == t).any()] or [tier]
 
 
+def breadcrumb(units: gpd.GeoDataFrame, region: pd.Series) -> list[tuple[str, str, int]]:
+    """(code, name, tier) from the district down to ``region`` (:func:`resolve_region`), through
+    the units of its path the scope has."""
+    names = units.set_index("code")["name"]
+    return [(code, str(names.get(code, code)), i + 1) for i, code in enumerate(region["path"]) if code in names.index]
+
+
 def _hazard_filter(hazards: pd.DataFrame, state: ViewState, as_of: dt.date) -> pd.DataFrame:
     keep = pd.Series(True, index=hazards.index)
     if state.hazard_grade:
@@ -146,9 +153,6 @@ def build_view(
     region = resolve_region(units, state, district)
     tier = int(region["tier"])
     names = units.set_index("code")["name"]
-    breadcrumb = [
-        (code, str(names.get(code, code)), i + 1) for i, code in enumerate(region["path"]) if code in names.index
-    ]
     choices = tier_choices(units, state, district)
     drawn = state.tier if state.tier in choices else choices[0]
     code = region["code"]
@@ -211,7 +215,7 @@ def build_view(
     freq = "week" if (end - start).days <= 120 else "month"  # the chart labels follow the same rule
     return RegionView(
         region=region,
-        breadcrumb=breadcrumb,
+        breadcrumb=breadcrumb(units, region),
         drawn_tier=int(drawn_units["tier"].iloc[0]) if not drawn_units.empty else tier,
         tier_choices=choices,
         units=drawn_units,

@@ -72,17 +72,19 @@ def test_the_district_view_draws_townships_with_figures(app_env, fake_map):
     assert any("规则：加权评分+升级" in c.value for c in at.caption)
 
 
-def test_a_session_s_first_run_sends_the_map_and_figures_and_the_rest_once_it_is_drawn(app_env, fake_map):
+def test_a_session_s_first_run_sends_the_map_and_breadcrumb_and_the_rest_once_it_is_drawn(app_env, fake_map):
     fake_map.drawn = False
     at = AppTest.from_file(HOME, default_timeout=120).run()
     assert not at.exception
     assert fake_map.maps[-1][1]["report_drawn"] is True
-    assert _metric(at, "企业数") == "20,004"  # the figures above the map: nothing moves it later
+    assert [b.label for b in at.button if b.key and b.key.startswith("crumb_")] == ["蚌山区"]  # above the map
+    assert not at.metric, "the figures (beside the map) wait for it"
     assert not at.multiselect and not at.tabs and not at.dataframe, "filters, ranking and tabs wait for the map"
     assert any("正在载入" in c.value for c in at.caption)
     fake_map.drawn = True  # the browser has drawn the map: its component reports
     at.run()
     assert not at.exception
+    assert _metric(at, "企业数") == "20,004"
     assert at.multiselect(key="flt_sector") and [t.label for t in at.tabs][:1] == ["隐患趋势"] and at.dataframe
     assert fake_map.maps[-1][1]["report_drawn"] is False
     at.run()  # later runs send the whole page at once
