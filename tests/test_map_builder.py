@@ -173,6 +173,9 @@ def test_points_carry_grade_class_flags_and_major_hazards_packed():
 def test_fitted_to_the_view_not_the_context(layers):
     raw, _ = _render(layers)
     assert re.search(r"fitBounds\(\s*\[\[32\.8,\s*117\.3\],\s*\[32\.9,\s*117\.4\]\]", raw)
+    # before any layer: layers added first are projected at the initial zoom, then again
+    layers_at = [raw.find(kind) for kind in ("L.geoJson(", "L.geoJSON(", "L.marker(", "L.tileLayer(")]
+    assert raw.index("fitBounds(") < min(at for at in layers_at if at >= 0)
 
 
 def test_no_tiles_by_default(layers):

@@ -847,6 +847,9 @@ def build_risk_map(
     header.add_child(Element(_RISK_CSS.format()))
     if theme.css:
         header.add_child(Element(f"<style>{theme.css}</style>"))
+    # The view first: the map starts at zoom 1 over (0, 0), and every layer added before the fit
+    # would be projected (and its canvas updated) there, then all over again at the fitted view.
+    m.fit_bounds(geojson_bounds(layers.units, to_gcj02=to_gcj02), padding=(8, 8))
     _ReportWhenPainted().add_to(m)
     _TextCodec().add_to(m)
     _add_basemap(m, basemap)
@@ -975,5 +978,4 @@ def build_risk_map(
         ).add_to(m)
     if theme.legend:
         _RiskLegend(_legend_html(layers, palette, folded=compact_controls)).add_to(m)
-    m.fit_bounds(geojson_bounds(layers.units, to_gcj02=to_gcj02), padding=(8, 8))
     return localise_assets(m, base_url_path=base_url_path)
