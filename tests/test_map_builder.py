@@ -3,6 +3,7 @@ compact geometry, basemaps."""
 
 import json
 import re
+from html import escape as html_escape
 
 import folium
 import folium.plugins
@@ -90,6 +91,9 @@ def _render(layers, basemap=None, base_url_path=""):
     raw = m.get_root().render()
     decoded = re.sub(r"\\u([0-9a-fA-F]{4})", lambda g: chr(int(g.group(1), 16)), raw)
     names = re.sub(r'"names":"([A-Za-z0-9+/=]*)"', lambda g: json.dumps(unpack_texts(g.group(1))), decoded)
+    names = re.sub(
+        r'"namesZ":"([A-Za-z0-9+/=]*)"', lambda g: json.dumps(unpack_texts(g.group(1), compressed=True)), names
+    )
     return raw, names
 
 
@@ -229,6 +233,19 @@ def test_names_travel_packed_and_come_back_unchanged():
     assert pack_texts(names).isascii()
     # four bytes per Chinese character instead of the six of a JSON \uXXXX escape
     assert len(pack_texts(["东泰货运"])) < len(json.dumps("东泰货运"))
+    many = [f"蚌埠市东泰货运{i}有限公司" for i in range(500)]
+    assert unpack_texts(pack_texts(names, compress=True), compressed=True) == unpack_texts(pack_texts(names))
+    assert len(pack_texts(many, compress=True)) < len(pack_texts(many)) / 3
+
+
+def test_enterprise_names_travel_compressed_for_tooltips_only(layers):
+    raw, decoded = _render(layers)
+    starts = [m.end() for m in re.finditer("var d = ", raw)]
+    payload = next(p for p in (json.JSONDecoder().raw_decode(raw, at)[0] for at in starts) if "rows" in p)
+    assert "names" not in payload
+    names = unpack_texts(payload["namesZ"], compressed=True)  # sorted west to east, affix-coded, escaped
+    assert names == ["12东泰货运", "42盛发防水材料", "00" + html_escape(XSS)]
+    assert "grTextsLater(d.namesZ" in raw  # decoded after the first frame, for tooltips
 
 
 def test_a_wall_theme_dresses_the_map_without_changing_its_colours(layers):
