@@ -1,6 +1,6 @@
 """The served application: Streamlit's pages (Home.py) and, beside them, the login and logout
 endpoints (dashboard/auth_routes.py), as one ``st.App``; the map component's hashed files are
-served cacheable (dashboard/asset_cache.py).
+served cacheable and its page preloads Leaflet (dashboard/asset_cache.py).
 
 ``python -m dashboard.serve`` runs ``streamlit run dashboard/app.py``; Streamlit finds ``app``
 here and serves it with every option of streamlit_config.toml. The routes follow
@@ -14,7 +14,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from dashboard.asset_cache import HashedComponentAssets
+from dashboard.asset_cache import HashedComponentAssets, MapFramePreload
 from dashboard.auth_routes import auth_routes
 
 # Home.py declares every page with st.navigation. Streamlit would otherwise route by the legacy
@@ -26,5 +26,8 @@ _base_url_path = st.get_option("server.baseUrlPath") or ""
 app = st.App(
     "Home.py",
     routes=auth_routes(_base_url_path),
-    middleware=[Middleware(HashedComponentAssets, base_url_path=_base_url_path)],
+    middleware=[
+        Middleware(HashedComponentAssets, base_url_path=_base_url_path),
+        Middleware(MapFramePreload, base_url_path=_base_url_path),
+    ],
 )

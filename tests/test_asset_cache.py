@@ -1,11 +1,12 @@
-"""The map component's content-hashed files are served cacheable; nothing else changes."""
+"""The map component's content-hashed files are served cacheable, its page preloads Leaflet;
+nothing else changes."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from dashboard.asset_cache import IMMUTABLE, HashedComponentAssets, is_hashed_component_asset
+from dashboard.asset_cache import IMMUTABLE, HashedComponentAssets, MapFramePreload, is_hashed_component_asset
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,9 @@ def test_only_hashed_component_files_are_immutable(path, base, hashed):
     assert is_hashed_component_asset(path, base) is hashed
 
 
-def _serve(path: str, *, status: int = 200, kind: str = "http") -> list[dict]:
+def _serve(
+    path: str, *, status: int = 200, kind: str = "http", middleware=HashedComponentAssets, **options
+) -> list[dict]:
     sent: list[dict] = []
 
     async def inner(scope, receive, send):
@@ -38,7 +41,7 @@ def _serve(path: str, *, status: int = 200, kind: str = "http") -> list[dict]:
     async def receive():
         return {"type": "http.request"}
 
-    coroutine = HashedComponentAssets(inner)({"type": kind, "path": path}, receive, record)
+    coroutine = middleware(inner, **options)({"type": kind, "path": path}, receive, record)
     # In its own thread: in the whole suite Playwright's sync API keeps a loop running in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, coroutine).result()
@@ -56,3 +59,24 @@ def test_the_middleware_replaces_the_cache_header_of_hashed_files_only():
     assert _serve("/component/c/static/js/main.521860b0.js", kind="websocket")[0]["headers"] == [
         (b"cache-control", b"public")
     ]
+
+
+def test_the_map_frame_s_page_preloads_the_vendored_leaflet():
+    page = "/component/streamlit_folium.st_folium/index.html"
+    links = dict(_serve(page, middleware=MapFramePreload)[0]["headers"])[b"link"].decode()
+    assert links == (
+        "</app/static/vendor/leaflet-1.9.4/leaflet.js>; rel=preload; as=script, "
+        "</app/static/vendor/leaflet-1.9.4/leaflet.css>; rel=preload; as=style"
+    )
+    based = dict(_serve("/gridrisk" + page, middleware=MapFramePreload, base_url_path="gridrisk/")[0]["headers"])
+    assert based[b"link"].startswith(b"</gridrisk/app/static/vendor/leaflet-1.9.4/leaflet.js>")
+    # other files, other components' pages, errors and the websocket pass untouched
+    for path, status, kind in (
+        ("/component/streamlit_folium.st_folium/static/js/main.521860b0.js", 200, "http"),
+        ("/component/other.component/index.html", 200, "http"),
+        (page, 404, "http"),
+        (page, 200, "websocket"),
+    ):
+        assert _serve(path, status=status, kind=kind, middleware=MapFramePreload)[0]["headers"] == [
+            (b"cache-control", b"public")
+        ]

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 import folium
 from branca.element import Element
 
-__all__ = ["LEAFLET_VERSION", "OfflineAssetError", "localise_assets", "static_url", "walk_elements"]
+__all__ = ["LEAFLET_FILES", "LEAFLET_VERSION", "OfflineAssetError", "localise_assets", "static_url", "walk_elements"]
 
 LEAFLET_VERSION = "1.9.4"
 _VENDOR = f"vendor/leaflet-{LEAFLET_VERSION}"
+# Every file a map loads (under the static root) and what it is: scripts, then stylesheets.
+LEAFLET_FILES = ((f"{_VENDOR}/leaflet.js", "script"), (f"{_VENDOR}/leaflet.css", "style"))
 
 
 class OfflineAssetError(ValueError):
@@ -40,8 +42,9 @@ def localise_assets(m: folium.Map, *, base_url_path: str = "") -> folium.Map:
     Raises :class:`OfflineAssetError` naming the element and URL when an element needs an
     asset that is not vendored (vendor it, or do without the element).
     """
-    m.default_js = [("leaflet", static_url(f"{_VENDOR}/leaflet.js", base_url_path))]
-    m.default_css = [("leaflet_css", static_url(f"{_VENDOR}/leaflet.css", base_url_path))]
+    (script, _), (stylesheet, _) = LEAFLET_FILES
+    m.default_js = [("leaflet", static_url(script, base_url_path))]
+    m.default_css = [("leaflet_css", static_url(stylesheet, base_url_path))]
     for element in walk_elements(m):
         if element is m:
             continue

@@ -86,9 +86,16 @@ def _blend(colour: str, opacity: float, background: str) -> np.ndarray:
 
 def test_cell_colours_match_the_database_grades_offline(app_server, analyst_page, live_db):
     page = analyst_page.page
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     _open(page, f"{app_server}/?tier=4")
     frame = _map_frame(page)
     assert _legend_title(frame) == "网格风险等级"
+    # The frame's page preloads Leaflet (dashboard/asset_cache.py): asked for with the page, before
+    # the component's own script, and once (the map's script tag uses the preloaded copy).
+    files = [url.split("?")[0].rsplit("/", 1)[-1] for url in requested]
+    component_script = next(i for i, name in enumerate(files) if name.startswith("main.") and name.endswith(".js"))
+    assert files.index("leaflet.js") < component_script and files.count("leaflet.js") == 1
     grades = _grades(live_db, 4)
     legend = frame.locator('[data-testid="risk-legend"]')
     for grade in (1, 2, 3, 4):
