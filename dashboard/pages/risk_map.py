@@ -183,15 +183,19 @@ if first_paint:
 view = current_view()
 with side_column:
     h = view.headline
-    figures = [cell for _ in range(4) for cell in st.columns(2)]
-    figures[0].metric("企业数", f"{h['enterprises']:,}")
-    figures[1].metric("重大/较大风险企业", f"{h['grade_1']} / {h['grade_2']}")
-    figures[2].metric("时段内发现隐患", f"{h['found']:,}")
-    figures[3].metric("整改率", rate_text(h["rectification_rate"]))
-    figures[4].metric("未整改隐患", f"{h['open']:,}")
-    figures[5].metric("逾期未整改", f"{h['overdue']:,}")
-    figures[6].metric("重大隐患未整改", f"{h['major_open']:,}")
-    figures[7].metric("挂牌督办未销号", f"{h['listed_open']:,}")
+    # Each figure as wide as its number, wrapping: two a row beside a wide map, one on a laptop.
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        for label, value in (
+            ("企业数", f"{h['enterprises']:,}"),
+            ("重大/较大风险企业", f"{h['grade_1']} / {h['grade_2']}"),
+            ("时段内发现隐患", f"{h['found']:,}"),
+            ("整改率", rate_text(h["rectification_rate"])),
+            ("未整改隐患", f"{h['open']:,}"),
+            ("逾期未整改", f"{h['overdue']:,}"),
+            ("重大隐患未整改", f"{h['major_open']:,}"),
+            ("挂牌督办未销号", f"{h['listed_open']:,}"),
+        ):
+            st.metric(label, value, width="content")
     start, end = view.period
     st.caption(
         f"统计时段 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}（按发现日期）；未整改、逾期为截至 {view.as_of:%Y-%m-%d} 的状态。"
