@@ -2,12 +2,12 @@
 
 state (URL) → cached scoped reads → dashboard.components.view_model → draw.
 
-The map comes first. A session's first run sends the title, the map (its document is cached per
-scope, data stamp and view) and the breadcrumb above it, and computes nothing else: no view, no
+The map comes first. A session's first run sends the title, the breadcrumb and the map (its
+document is cached per scope, data stamp and view), and computes nothing else: no view, no
 enterprise or hazard rows when the map is cached. When the browser has drawn the map, it reports
 and the page runs again with the filters, the figures, the ranking and the tabs (beside and below
-the map: nothing moves it). Every later run sends the whole page, the map first; only the open
-tab is computed.
+the map: nothing moves it). Every later run sends the whole page, the map before the figures;
+only the open tab is computed.
 """
 
 from __future__ import annotations
@@ -125,8 +125,20 @@ def risk_map():
 
 
 base_url_path = st.get_option("server.baseUrlPath") or ""
-crumbs = st.container(horizontal=True, gap="small")  # 区 › 街道 › 社区 › 网格, filled below
+# The breadcrumb (区 › 街道 › 社区 › 网格) needs only the units: the view itself (every figure of
+# the region, 0.2–0.4 s) is computed after a first paint, so it never holds the server while the
+# map's frame loads. Everything of a first paint comes before the map, its one large message.
+region = resolve_region(units, state, settings.district_code)
+with st.container(horizontal=True, gap="small"):
+    for code, name, tier in breadcrumb(units, region):
+        is_here = code == region["code"]
+        if st.button(
+            name if is_here else f"{name} ›", key=f"crumb_{code}", disabled=is_here, help=TIER_NAMES_ZH.get(tier)
+        ):
+            navigate(state.with_changes(region=None if tier == 1 else code, tier=None, enterprise=None))
 map_column, side_column = st.columns([5, 2], gap="medium")
+if first_paint:
+    side_column.caption("正在载入筛选、统计和列表……")
 with map_column:
     map_doc = folium_view.cached_map_document(
         scope.cache_key,
@@ -163,20 +175,7 @@ with map_column:
     if first_paint and st.session_state.get(MAP_DRAWN):
         st.rerun()
 
-# The breadcrumb needs only the units: the view itself (every figure of the region, 0.2–0.4 s)
-# is computed after a first paint, so it never holds the server while the map's frame loads.
-region = resolve_region(units, state, settings.district_code)
-with crumbs:
-    for code, name, tier in breadcrumb(units, region):
-        is_here = code == region["code"]
-        if st.button(
-            name if is_here else f"{name} ›", key=f"crumb_{code}", disabled=is_here, help=TIER_NAMES_ZH.get(tier)
-        ):
-            navigate(state.with_changes(region=None if tier == 1 else code, tier=None, enterprise=None))
-
 if first_paint:
-    with side_column:
-        st.caption("正在载入筛选、统计和列表……")
     complete_page_later(MAP_DRAWN, after_s=FIRST_PAINT_LIMIT_S)
     st.stop()
 
