@@ -20,7 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from dashboard.components.offline import LEAFLET_FILES, static_url
+from dashboard.components.offline import LEAFLET_FILES, path_prefix, static_url
 
 __all__ = ["HashedComponentAssets", "IMMUTABLE", "MapFramePreload", "is_hashed_component_asset", "map_frame_links"]
 
@@ -38,7 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 def is_hashed_component_asset(path: str, base_url_path: str = "") -> bool:
     """True for a content-hashed file of a custom component under ``base_url_path``."""
-    base = _base(base_url_path)
+    base = path_prefix(base_url_path)
     return path.startswith(base + "/component/") and _HASHED.fullmatch(path[len(base) :]) is not None
 
 
@@ -63,10 +63,6 @@ class HashedComponentAssets:
         await self.app(scope, receive, send_immutable)
 
 
-def _base(base_url_path: str) -> str:
-    return "/" + base_url_path.strip("/") if base_url_path.strip("/") else ""
-
-
 def map_frame_links(base_url_path: str = "") -> bytes:
     """The ``Link`` header value preloading the vendored Leaflet for the map's frame."""
     return ", ".join(
@@ -79,7 +75,7 @@ class MapFramePreload:
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], base_url_path: str = "") -> None:
         self.app = app
-        self.page = _base(base_url_path) + MAP_FRAME_PAGE
+        self.page = path_prefix(base_url_path) + MAP_FRAME_PAGE
         self.links = map_frame_links(base_url_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

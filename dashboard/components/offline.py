@@ -13,7 +13,15 @@ from collections.abc import Iterator
 import folium
 from branca.element import Element
 
-__all__ = ["LEAFLET_FILES", "LEAFLET_VERSION", "OfflineAssetError", "localise_assets", "static_url", "walk_elements"]
+__all__ = [
+    "LEAFLET_FILES",
+    "LEAFLET_VERSION",
+    "OfflineAssetError",
+    "localise_assets",
+    "path_prefix",
+    "static_url",
+    "walk_elements",
+]
 
 LEAFLET_VERSION = "1.9.4"
 _VENDOR = f"vendor/leaflet-{LEAFLET_VERSION}"
@@ -25,9 +33,15 @@ class OfflineAssetError(ValueError):
     """A map element wants a script or stylesheet that is not vendored."""
 
 
+def path_prefix(base_url_path: str = "") -> str:
+    """The app's absolute path prefix for Streamlit's ``server.baseUrlPath``: "" at the root,
+    "/gridrisk" for "gridrisk/" (prepend it to an absolute path such as "/app/static/…")."""
+    base = base_url_path.strip("/")
+    return f"/{base}" if base else ""
+
+
 def static_url(relative: str, base_url_path: str = "") -> str:
-    base = "/" + base_url_path.strip("/") if base_url_path.strip("/") else ""
-    return f"{base}/app/static/{relative}"
+    return f"{path_prefix(base_url_path)}/app/static/{relative}"
 
 
 def walk_elements(element: Element) -> Iterator[Element]:

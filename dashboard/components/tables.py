@@ -23,6 +23,7 @@ import streamlit as st
 
 from dashboard.components import session
 from dashboard.components.exports import to_csv_bytes, to_xlsx_bytes
+from dashboard.components.offline import path_prefix
 from dashboard.components.session import audited_export
 from dashboard.components.table_rows import USCC_COLUMN
 
@@ -46,8 +47,7 @@ class ExportContext:
 
 def enterprise_url(uscc: str, base_url_path: str = "") -> str:
     """The enterprise file's address, absolute within the app (works under a baseUrlPath)."""
-    base = "/" + base_url_path.strip("/") if base_url_path.strip("/") else ""
-    return f"{base}/enterprise?uscc={quote(str(uscc), safe='')}"
+    return f"{path_prefix(base_url_path)}/enterprise?uscc={quote(str(uscc), safe='')}"
 
 
 def sort_rows(frame: pd.DataFrame, by: str | None, *, descending: bool = False) -> pd.DataFrame:
