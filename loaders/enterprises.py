@@ -497,8 +497,9 @@ def _placed(conn: Connection, rows: pd.DataFrame, district: str) -> pd.DataFrame
     grid = pd.DataFrame(
         conn.execute(text(_GRID_SQL), {"d": district}).all(), columns=["code", "is_cell", "path", "wkb"]
     )
-    cells = grid[grid["is_cell"].astype(bool)]
-    outlines = shapely.from_wkb(grid.loc[~grid["is_cell"].astype(bool), "wkb"].to_numpy())
+    is_cell = grid["is_cell"].astype(bool)
+    cells = grid[is_cell]
+    outlines = shapely.from_wkb(grid.loc[~is_cell, "wkb"].to_numpy())
     found = place_points(
         rows["lon"].to_numpy(dtype=float),
         rows["lat"].to_numpy(dtype=float),
